@@ -1,0 +1,85 @@
+// One place that reads process.env: parsed once with zod, every problem listed, typed result.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** Stream keys travel in URLs, Redis keys and RTMP paths: keep them to a safe alphabet. */
+export const STREAM_KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().default('0.0.0.0'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    DATABASE_URL: z.string().optional(),
+    DATA_DIR: z.string().default('./data'),
+    RTMP_URL: z.string().optional(),
+    RTMP_PORT: int(1935, 0, 65535),
+    API_TOKEN: z.string().min(8, 'API_TOKEN must be at least 8 characters').optional(),
+    VIDEO_BITRATE: z.string().regex(/^\d+k$/, 'VIDEO_BITRATE like 2500k').default('2500k'),
+    AUDIO_BITRATE: z.string().regex(/^\d+k$/, 'AUDIO_BITRATE like 128k').default('128k'),
+    WIDTH: int(1280, 16, 3840).refine((n) => n % 2 === 0, 'WIDTH must be even'),
+    HEIGHT: int(720, 16, 2160).refine((n) => n % 2 === 0, 'HEIGHT must be even'),
+    BROADCAST_FPS: int(30, 1, 60),
+    PREVIEW_WIDTH: int(640, 16, 3840),
+    PREVIEW_HEIGHT: int(360, 16, 2160),
+    FFMPEG_PATH: z.string().optional(),
+    FFMPEG_MAX_FAILURES: int(5, 1, 1000),
+    FFMPEG_STALL_SECONDS: int(10, 2, 600),
+    DEFAULT_STREAM_KEY: z.string().regex(STREAM_KEY_RE).default('default'),
+    DEFAULT_SCREEN: z.string().default('testcard'),
+    WORKER_CONCURRENCY: int(4, 1, 64),
+    HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+    EMBEDDED_REDIS: bool.optional(),
+    OPENROUTER_API_KEY: z.string().optional(),
+    OPENROUTER_MODEL: z.string().default('meta-llama/llama-3.3-70b-instruct'),
+    OPENROUTER_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
+    MAX_FRAME_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.API_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'API_TOKEN is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Pure: parse an env-like object. Empty strings count as unset, as in a .env file. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return result.data;
+}
+
+let cached: Config | undefined;
+
+/** The process's config; on a bad environment prints every problem and exits 1. */
+export function config(): Config {
+  if (cached) return cached;
+  try {
+    cached = parseConfig(process.env);
+    return cached;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Stream Fighter: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,28 @@
+// Typed enqueueing for the web process (producer-only queues).
+import type Queue from 'bee-queue';
+import { createQueue } from '../queue.js';
+import { JOBS, type JobName, type JobPayload } from './definitions.js';
+
+export type Queues = { [N in JobName]: Queue<JobPayload<N>> };
+
+export function createQueues(redisUrl: string, opts: { isWorker: boolean; getEvents?: boolean }): Queues {
+  return {
+    start: createQueue(JOBS.start.queue, { redisUrl, ...opts }),
+    stop: createQueue(JOBS.stop.queue, { redisUrl, ...opts }),
+    status: createQueue(JOBS.status.queue, { redisUrl, ...opts }),
+  };
+}
+
+export async function enqueue<N extends JobName>(
+  queues: Queues,
+  name: N,
+  data: JobPayload<N>,
+  opts: { jobId?: string; timeoutMs?: number } = {},
+): Promise<Queue.Job<JobPayload<N>>> {
+  const payload = JOBS[name].schema.parse(data) as JobPayload<N>;
+  const queue = queues[name] as Queue<JobPayload<N>>;
+  const job = queue.createJob(payload);
+  if (opts.jobId) job.setId(opts.jobId);
+  if (opts.timeoutMs) job.timeout(opts.timeoutMs);
+  return job.save();
+}

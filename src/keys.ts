@@ -1,0 +1,61 @@
+// Every Redis key and channel the service uses. The `streaming:*` names are the Python
+// version's contract (do not rename); everything of ours lives under `sf:`.
+// The README's "Redis keys" table mirrors this file.
+
+let defaultStreamKey = 'default';
+
+/** The stream key that the parity endpoints (/stream/*) drive; set once from config. */
+export function setDefaultStreamKey(key: string): void {
+  defaultStreamKey = key;
+}
+export function getDefaultStreamKey(): string {
+  return defaultStreamKey;
+}
+
+const isDefault = (streamKey: string) => streamKey === defaultStreamKey;
+
+export const keys = {
+  /** hash: state of one stream (Python fields + ours). */
+  state: (streamKey: string) => (isDefault(streamKey) ? 'streaming:state' : `streaming:state:${streamKey}`),
+  /** string "true", TTL 60 s: asks the stream's start job to stop. */
+  stopRequested: (streamKey: string) =>
+    isDefault(streamKey) ? 'streaming:stop_requested' : `streaming:stop_requested:${streamKey}`,
+  /** set: stream keys that are active. */
+  active: () => 'streaming:active',
+
+  /** pub/sub channel (binary): encoded preview frames of one stream. */
+  frames: (streamKey: string) => `sf:frames:${streamKey}`,
+  /** pub/sub channel (JSON): lifecycle events of all streams ({type, streamKey}). */
+  events: () => 'sf:events',
+  /** pub/sub channel: fast stop signal beside the stop key; message = stream key. */
+  control: () => 'sf:control',
+  /** string, TTL: the worker that holds a running stream (its lease). */
+  lease: (streamKey: string) => `sf:lease:${streamKey}`,
+  /** zset: worker id → last heartbeat (ms). */
+  workers: () => 'sf:workers',
+  /** string JSON, TTL: a worker's heartbeat details. */
+  worker: (workerId: string) => `sf:worker:${workerId}`,
+
+  /** list (binary): catch-up ring of the last frames of a socket.io stream. */
+  catchup: (streamKey: string) => `sf:catchup:${streamKey}`,
+  /** hash: socket.io stream registry (streamKey → JSON {streamer, node, ...}). */
+  rtStreams: () => 'sf:rt:streams',
+  /** hash: viewer counts per stream across nodes. */
+  rtViewers: () => 'sf:rt:viewers',
+  /** hash: connected users per web node. */
+  rtNodes: () => 'sf:rt:nodes',
+
+  /** string: id of the current poll. */
+  pollCurrent: () => 'sf:poll:current',
+  /** string JSON: a poll's definition (question, options). */
+  poll: (pollId: string | number) => `sf:poll:${pollId}`,
+  /** hash: option → live count for a poll. */
+  tally: (pollId: string | number) => `sf:tally:${pollId}`,
+  /** set: voter ids that voted in a poll. */
+  voters: (pollId: string | number) => `sf:voters:${pollId}`,
+  /** pub/sub channel (JSON): poll updates (tallies, new poll). */
+  pollEvents: () => 'sf:poll:events',
+
+  /** bee-queue's own key prefix (its keys are `bq:<queue>:*`). */
+  queuePrefix: () => 'bq',
+} as const;

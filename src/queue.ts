@@ -1,0 +1,51 @@
+// The one place bee-queues are built: shared Redis settings, logging, close with a bound.
+import Queue from 'bee-queue';
+import { keys } from './keys.js';
+import { log, errMessage } from './logger.js';
+
+const logger = log('QUEUE');
+
+export interface QueueOptions {
+  redisUrl: string;
+  /** Producers (web) say false: no job processing, no stall checks. */
+  isWorker: boolean;
+  /** Producers that wait for a job's result (diagnostics) need events. */
+  getEvents?: boolean;
+  /** How long a job's lock lives without renewal before it counts as stalled. */
+  stallInterval?: number;
+}
+
+export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
+  const queue = new Queue<T>(name, {
+    prefix: keys.queuePrefix(),
+    redis: { url: opts.redisUrl, retry_strategy: (o: { attempt: number }) => Math.min(o.attempt * 200, 2000) } as never,
+    isWorker: opts.isWorker,
+    getEvents: opts.getEvents ?? false,
+    sendEvents: true,
+    storeJobs: false,
+    removeOnSuccess: true,
+    removeOnFailure: true,
+    activateDelayedJobs: false,
+    stallInterval: opts.stallInterval ?? 5000,
+  });
+  let lastError = '';
+  queue.on('error', (err) => {
+    const msg = errMessage(err);
+    if (msg !== lastError) logger.warn(`queue ${name}: ${msg}`);
+    lastError = msg;
+  });
+  queue.on('ready', () => {
+    lastError = '';
+  });
+  queue.on('failed', (job, err) => logger.warn(`queue ${name}: job ${job.id} failed: ${errMessage(err)}`));
+  return queue;
+}
+
+/** bee-queue's close(timeout) rejects on timeout; shutdown only needs it to end. */
+export async function closeQueue(queue: Queue<unknown>, timeoutMs: number): Promise<void> {
+  try {
+    await queue.close(timeoutMs);
+  } catch (err) {
+    logger.warn(`queue ${queue.name}: close: ${errMessage(err)}`);
+  }
+}

@@ -1,0 +1,53 @@
+// ioredis clients with the shared settings: fail a command fast when Redis is gone
+// (callers answer 503) and reconnect quietly in the background.
+import { Redis } from 'ioredis';
+import { log, errMessage } from './logger.js';
+
+const logger = log('APP');
+
+export function createRedis(url: string, name: string, opts: { subscriber?: boolean } = {}): Redis {
+  const client = new Redis(url, {
+    connectionName: `stream-fighter:${name}`,
+    maxRetriesPerRequest: opts.subscriber ? null : 2,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    enableReadyCheck: true,
+    lazyConnect: false,
+  });
+  let lastError = '';
+  client.on('error', (err) => {
+    // One line per distinct error, not one per reconnect attempt.
+    const msg = errMessage(err);
+    if (msg !== lastError) logger.warn(`redis (${name}): ${msg}`);
+    lastError = msg;
+  });
+  client.on('ready', () => {
+    if (lastError) logger.info(`redis (${name}) reconnected`);
+    lastError = '';
+  });
+  return client;
+}
+
+/** Resolves when the client is ready, rejects after `ms`. */
+export async function waitReady(client: Redis, ms = 3000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      cleanup();
+      reject(new Error(`cannot reach Redis within ${ms} ms`));
+    }, ms);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(t);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}
+
+/** Hash fields come back as strings; turn a HGETALL result into null when empty. */
+export function nonEmpty(hash: Record<string, string>): Record<string, string> | null {
+  return Object.keys(hash).length ? hash : null;
+}

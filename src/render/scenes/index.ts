@@ -1,0 +1,17 @@
+// The registry of scenes a stream can show, by screenId.
+import type { Scene } from '../scene.js';
+import { testcard } from './testcard.js';
+
+const scenes = new Map<string, Scene<any>>([[testcard.id, testcard]]);
+
+export function registerScene(scene: Scene<any>): void {
+  scenes.set(scene.id, scene);
+}
+
+export function getScene(id: string): Scene<any> | undefined {
+  return scenes.get(id);
+}
+
+export function sceneIds(): string[] {
+  return [...scenes.keys()];
+}
