@@ -42,7 +42,8 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
 }
 
 /** bee-queue's close(timeout) rejects on timeout; shutdown only needs it to end. */
-export async function closeQueue(queue: Queue<unknown>, timeoutMs: number): Promise<void> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function closeQueue(queue: Queue<any>, timeoutMs: number): Promise<void> {
   try {
     await queue.close(timeoutMs);
   } catch (err) {

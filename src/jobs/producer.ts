@@ -1,6 +1,6 @@
 // Typed enqueueing for the web process (producer-only queues).
 import type Queue from 'bee-queue';
-import { createQueue } from '../queue.js';
+import { closeQueue, createQueue } from '../queue.js';
 import { JOBS, type JobName, type JobPayload } from './definitions.js';
 
 export type Queues = { [N in JobName]: Queue<JobPayload<N>> };
@@ -25,4 +25,13 @@ export async function enqueue<N extends JobName>(
   if (opts.jobId) job.setId(opts.jobId);
   if (opts.timeoutMs) job.timeout(opts.timeoutMs);
   return job.save();
+}
+
+/** Close all three; the start queue may wait for running streams up to `startTimeoutMs`. */
+export async function closeQueues(queues: Queues, startTimeoutMs = 2000): Promise<void> {
+  await Promise.all([
+    closeQueue(queues.start, startTimeoutMs),
+    closeQueue(queues.stop, 2000),
+    closeQueue(queues.status, 2000),
+  ]);
 }

@@ -1,0 +1,172 @@
+// The stream state hash (`streaming:state[:key]`) and the operations on it. The Python fields
+// keep their names and string encodings; ours sit beside them.
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.js';
+
+export type Health = 'queued' | 'starting' | 'live' | 'reconnecting' | 'failed';
+
+/** What `GET /stream/status` answers: the Python shape first, then ours. */
+export interface StreamStatus {
+  active: boolean;
+  fps: number | null;
+  quality: number | null;
+  task_id: string | null;
+  host: string | null;
+  port: number | null;
+  started_at: number | null;
+  stream_key: string;
+  screen_id: string | null;
+  health: string | null;
+  frames: number;
+  dropped: number;
+  restarts: number;
+  last_error: string | null;
+  worker_id: string | null;
+  heartbeat_at: number | null;
+  broadcast_fps: number | null;
+}
+
+const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+
+export function toStatus(streamKey: string, h: Record<string, string> | null): StreamStatus {
+  const s = h ?? {};
+  return {
+    active: s.active === 'true',
+    fps: num(s.fps),
+    quality: num(s.quality),
+    task_id: s.task_id || null,
+    host: s.host || null,
+    port: num(s.port),
+    started_at: num(s.started_at),
+    stream_key: streamKey,
+    screen_id: s.screen_id || null,
+    health: s.health || null,
+    frames: num(s.frames) ?? 0,
+    dropped: num(s.dropped) ?? 0,
+    restarts: num(s.restarts) ?? 0,
+    last_error: s.last_error || null,
+    worker_id: s.worker_id || null,
+    heartbeat_at: num(s.heartbeat_at),
+    broadcast_fps: num(s.broadcast_fps),
+  };
+}
+
+export async function readState(redis: Redis, streamKey: string): Promise<Record<string, string> | null> {
+  const h = await redis.hgetall(keys.state(streamKey));
+  return Object.keys(h).length ? h : null;
+}
+
+// Check-and-reserve in one step, so two concurrent starts cannot both pass the "is it active?"
+// check the Python version made before enqueueing. Returns the current state when active.
+const RESERVE = `
+if redis.call('HGET', KEYS[1], 'active') == 'true' then
+  return redis.call('HGETALL', KEYS[1])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[3], ARGV[1])
+return false`;
+
+export async function reserveStream(
+  redis: Redis,
+  streamKey: string,
+  fields: Record<string, string | number>,
+): Promise<Record<string, string> | null> {
+  const flat = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+  const res = (await redis.eval(
+    RESERVE,
+    3,
+    keys.state(streamKey),
+    keys.stopRequested(streamKey),
+    keys.active(),
+    streamKey,
+    ...flat,
+  )) as string[] | null;
+  if (!res) return null;
+  const current: Record<string, string> = {};
+  for (let i = 0; i < res.length; i += 2) current[res[i]] = res[i + 1];
+  return current;
+}
+
+// Update fields only while the hash is still ours (same task); a stopped or taken-over stream
+// must not be resurrected by a late write.
+const UPDATE_IF_OWNER = `
+if redis.call('HGET', KEYS[1], 'task_id') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1`;
+
+export async function updateState(
+  redis: Redis,
+  streamKey: string,
+  taskId: string,
+  fields: Record<string, string | number>,
+): Promise<boolean> {
+  const flat = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+  return (await redis.eval(UPDATE_IF_OWNER, 1, keys.state(streamKey), taskId, ...flat)) === 1;
+}
+
+/** Signal a stop: the parity key (TTL 60 s) plus the fast channel. */
+export async function requestStop(redis: Redis, streamKey: string): Promise<void> {
+  await redis.multi().set(keys.stopRequested(streamKey), 'true', 'EX', 60).publish(keys.control(), streamKey).exec();
+}
+
+export interface EndedEvent {
+  type: 'ended';
+  streamKey: string;
+  taskId: string;
+  reason: string;
+}
+
+/**
+ * Remove a stream's keys (only if it is still the given task's) and tell every web node.
+ * A failed stream keeps its hash (active=false, health=failed) for an hour for diagnosis.
+ */
+const CLEAR = `
+local owner = redis.call('HGET', KEYS[1], 'task_id')
+if owner and owner ~= ARGV[1] then return 0 end
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], 'active', 'false', 'health', 'failed', 'stopped_at', ARGV[4])
+  redis.call('EXPIRE', KEYS[1], 3600)
+else
+  redis.call('DEL', KEYS[1])
+end
+redis.call('DEL', KEYS[2], KEYS[4])
+redis.call('SREM', KEYS[3], ARGV[2])
+return 1`;
+
+export async function clearState(
+  redis: Redis,
+  streamKey: string,
+  taskId: string,
+  reason: string,
+  opts: { keepFailed?: boolean } = {},
+): Promise<boolean> {
+  const done =
+    (await redis.eval(
+      CLEAR,
+      4,
+      keys.state(streamKey),
+      keys.stopRequested(streamKey),
+      keys.active(),
+      keys.lease(streamKey),
+      taskId,
+      streamKey,
+      opts.keepFailed ? '1' : '0',
+      String(Date.now() / 1000),
+    )) === 1;
+  const ev: EndedEvent = { type: 'ended', streamKey, taskId, reason };
+  await redis.publish(keys.events(), JSON.stringify(ev));
+  return done;
+}
+
+export async function listActive(redis: Redis): Promise<StreamStatus[]> {
+  const members = await redis.smembers(keys.active());
+  if (!members.length) return [];
+  const pipe = redis.pipeline();
+  for (const k of members) pipe.hgetall(keys.state(k));
+  const res = (await pipe.exec()) ?? [];
+  return members
+    .map((k, i) => toStatus(k, (res[i]?.[1] as Record<string, string>) ?? null))
+    .filter((s) => s.active)
+    .sort((a, b) => a.stream_key.localeCompare(b.stream_key));
+}

@@ -1,0 +1,30 @@
+// `npm start`: web + worker in one process with embedded defaults for a laptop
+// (a private Redis when none answers, ...). Production runs src/web.ts and src/worker.ts apart.
+import 'dotenv/config';
+import { config } from './config.js';
+import { Shutdown, guardProcess } from './shutdown.js';
+import { runWeb, runWorker } from './roles.js';
+import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
+import { log, errMessage } from './logger.js';
+
+const logger = log('APP');
+
+async function main(shutdown: Shutdown) {
+  const base = config();
+  const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production');
+  const cfg = { ...base, REDIS_URL: redis.url };
+  // Worker first in the shutdown order after web: runWeb registers its step first.
+  const web = await runWeb(cfg, shutdown);
+  await runWorker(cfg, shutdown);
+  if (redis.child) shutdown.add('embedded redis', () => redis.child?.kill('SIGTERM'));
+  logger.info(`Stream Fighter is up: dashboard http://localhost:${web.port}/`);
+}
+
+guardProcess();
+const shutdown = new Shutdown();
+shutdown.onSignals();
+main(shutdown).catch((err) => {
+  if (err instanceof RedisUnavailable) process.stderr.write(`Stream Fighter: ${err.message}\n`);
+  else logger.error(`start-up failed: ${errMessage(err)}`);
+  shutdown.run('start-up failure').finally(() => process.exit(1));
+});

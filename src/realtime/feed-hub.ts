@@ -1,0 +1,138 @@
+// Fans the frame bus out to this web process's SSE clients. One Redis subscription per stream
+// with clients; each frame is base64-encoded once into one SSE chunk shared by every client;
+// a client whose socket still holds a previous frame skips this one (bounded memory per client).
+import type { Response } from 'express';
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.js';
+import { log, redactKey } from '../logger.js';
+import { decodeFrame, type BusFrame } from './frame-codec.js';
+import type { EndedEvent } from '../jobs/state.js';
+
+const logger = log('STREAM-FEED');
+
+export const STOPPED_MESSAGE = 'data: stream_stopped\n\n';
+
+interface Client {
+  res: Response;
+  sent: number;
+  skipped: number;
+}
+
+export type FrameListener = (streamKey: string, frame: BusFrame) => void;
+
+export class FeedHub {
+  private readonly clients = new Map<string, Set<Client>>();
+  private readonly listeners = new Set<FrameListener>();
+  private readonly watchTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly sub: Redis,
+    private readonly redis: Redis,
+  ) {
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
+    sub.subscribe(keys.events()).catch((err) => logger.warn(`subscribe events: ${err}`));
+    // Events can be missed (Redis restart, a worker killed without a word): check state too.
+    this.watchTimer = setInterval(() => this.watchStates().catch(() => {}), 1000);
+    this.watchTimer.unref();
+  }
+
+  /** Other consumers of the bus in this process (socket.io rooms). */
+  onFrame(listener: FrameListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribe to a stream's frames without an SSE client (socket.io relay). */
+  async watch(streamKey: string): Promise<void> {
+    await this.sub.subscribe(keys.frames(streamKey));
+  }
+
+  async unwatch(streamKey: string): Promise<void> {
+    if (!this.clients.get(streamKey)?.size) await this.sub.unsubscribe(keys.frames(streamKey));
+  }
+
+  stats(): { streams: number; clients: number } {
+    let clients = 0;
+    for (const set of this.clients.values()) clients += set.size;
+    return { streams: this.clients.size, clients };
+  }
+
+  /** Attach an SSE response; resolves once subscribed. */
+  async add(streamKey: string, res: Response): Promise<void> {
+    let set = this.clients.get(streamKey);
+    if (!set) {
+      set = new Set();
+      this.clients.set(streamKey, set);
+      await this.sub.subscribe(keys.frames(streamKey));
+    }
+    const client: Client = { res, sent: 0, skipped: 0 };
+    set.add(client);
+    res.on('close', () => this.remove(streamKey, client));
+  }
+
+  private remove(streamKey: string, client: Client): void {
+    const set = this.clients.get(streamKey);
+    if (!set?.delete(client)) return;
+    logger.info(`SSE client left ${redactKey(streamKey)} (${client.sent} frames sent, ${client.skipped} skipped)`);
+    if (set.size === 0) {
+      this.clients.delete(streamKey);
+      this.sub.unsubscribe(keys.frames(streamKey)).catch(() => {});
+    }
+  }
+
+  private onMessage(channel: string, message: Buffer): void {
+    if (channel === keys.events()) {
+      let ev: EndedEvent;
+      try {
+        ev = JSON.parse(message.toString());
+      } catch {
+        return;
+      }
+      if (ev.type === 'ended') this.endStream(ev.streamKey, ev.reason);
+      return;
+    }
+    const prefix = keys.frames('');
+    if (!channel.startsWith(prefix)) return;
+    const streamKey = channel.slice(prefix.length);
+    const frame = decodeFrame(message);
+    if (!frame) return;
+    for (const l of this.listeners) l(streamKey, frame);
+    const set = this.clients.get(streamKey);
+    if (!set?.size) return;
+    const chunk = Buffer.from(`data: ${frame.jpeg.toString('base64')}\n\n`);
+    for (const c of set) {
+      // Anything still queued in userland means the client is behind: skip rather than pile up.
+      if (c.res.writableLength > 0) {
+        c.skipped += 1;
+        continue;
+      }
+      c.res.write(chunk);
+      c.sent += 1;
+    }
+  }
+
+  /** Close every SSE client of a stream with the parity message. */
+  endStream(streamKey: string, reason: string): void {
+    const set = this.clients.get(streamKey);
+    if (!set?.size) return;
+    logger.info(`stream ${redactKey(streamKey)} inactive (${reason}), closing ${set.size} SSE connection(s)`);
+    for (const c of [...set]) {
+      c.res.end(STOPPED_MESSAGE);
+    }
+  }
+
+  private async watchStates(): Promise<void> {
+    if (this.closed || this.redis.status !== 'ready') return;
+    for (const streamKey of this.clients.keys()) {
+      if ((await this.redis.hget(keys.state(streamKey), 'active')) !== 'true') this.endStream(streamKey, 'state inactive');
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchTimer);
+    for (const key of [...this.clients.keys()]) this.endStream(key, 'server shutting down');
+  }
+}

@@ -1,0 +1,130 @@
+// One stream's render pipeline: scene → canvas → (raw frames → broadcast sink) and
+// (scaled copy → JPEG once → preview publisher). Pure wiring of the pieces; owns no I/O of its own.
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
+import type { Scene, SceneSource } from './scene.js';
+import { RenderLoop } from './loop.js';
+import { registerFonts } from './fonts.js';
+import { log, errMessage } from '../logger.js';
+
+const logger = log('RENDER');
+
+/** Where raw RGBA broadcast frames go (the FFmpeg supervisor). false = not taken (dropped). */
+export interface FrameSink {
+  writeFrame(rgba: Buffer): boolean;
+}
+
+export interface PipelineOptions {
+  streamKey: string;
+  scene: Scene<any>;
+  source?: SceneSource<unknown>;
+  startedMs: number;
+  preview: { fps: number; quality: number; width: number; height: number };
+  broadcast?: { fps: number; width: number; height: number; sink: FrameSink };
+  /** Receives each encoded preview JPEG with its sequence number and capture time. */
+  onPreview: (jpeg: Buffer, seq: number, ts: number) => void;
+}
+
+export interface PipelineStats {
+  frames: number;
+  dropped: number;
+  previewFrames: number;
+  previewSkipped: number;
+}
+
+export class RenderPipeline {
+  private readonly loop: RenderLoop;
+  private readonly main: Canvas;
+  private readonly preview: Canvas | null;
+  private readonly previewPeriodMs: number;
+  private nextPreviewMs = 0;
+  private encoding = false;
+  private frames = 0;
+  private sinkDropped = 0;
+  private previewSeq = 0;
+  private previewSkipped = 0;
+  private stopped = false;
+
+  constructor(private readonly o: PipelineOptions) {
+    registerFonts();
+    const b = o.broadcast;
+    this.main = b ? createCanvas(b.width, b.height) : createCanvas(o.preview.width, o.preview.height);
+    this.preview = b ? createCanvas(o.preview.width, o.preview.height) : null;
+    this.previewPeriodMs = 1000 / o.preview.fps;
+    this.loop = new RenderLoop(b ? b.fps : o.preview.fps, (t) => this.tick(t.frame, t.dueMs));
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.loop.stop();
+  }
+
+  stats(): PipelineStats {
+    return {
+      frames: this.frames,
+      dropped: this.sinkDropped + this.loop.skipped,
+      previewFrames: this.previewSeq,
+      previewSkipped: this.previewSkipped,
+    };
+  }
+
+  private tick(frame: number, dueMs: number): void {
+    const o = this.o;
+    // Without a broadcast every tick is a preview drawn straight into the canvas being
+    // encoded: while an encode is in flight, leave that canvas alone.
+    if (!o.broadcast && this.encoding) {
+      this.previewSkipped += 1;
+      return;
+    }
+    const ctx = this.main.getContext('2d');
+    const info = {
+      width: this.main.width,
+      height: this.main.height,
+      frame,
+      timeMs: dueMs,
+      startedMs: o.startedMs,
+      streamKey: o.streamKey,
+      fps: this.loop.fps,
+    };
+    try {
+      o.scene.draw(ctx, info, o.source?.current());
+    } catch (err) {
+      logger.error(`scene ${o.scene.id} failed to draw frame ${frame}: ${errMessage(err)}`);
+      return;
+    }
+    this.frames += 1;
+    if (o.broadcast && !o.broadcast.sink.writeFrame(this.main.data())) this.sinkDropped += 1;
+
+    if (dueMs + 0.5 >= this.nextPreviewMs) {
+      this.nextPreviewMs = Math.max(this.nextPreviewMs + this.previewPeriodMs, dueMs);
+      this.emitPreview(dueMs);
+    }
+  }
+
+  private emitPreview(ts: number): void {
+    // One encode in flight at a time: a slow encode skips preview frames, never queues them.
+    if (this.encoding) {
+      this.previewSkipped += 1;
+      return;
+    }
+    let source: Canvas = this.main;
+    if (this.preview) {
+      const pctx = this.preview.getContext('2d');
+      pctx.drawImage(this.main, 0, 0, this.preview.width, this.preview.height);
+      source = this.preview;
+    }
+    this.encoding = true;
+    source
+      .encode('jpeg', this.o.preview.quality)
+      .then((jpeg) => {
+        if (!this.stopped) this.o.onPreview(jpeg, this.previewSeq++, ts);
+      })
+      .catch((err) => logger.warn(`preview encode failed: ${errMessage(err)}`))
+      .finally(() => {
+        this.encoding = false;
+      });
+  }
+}

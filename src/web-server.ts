@@ -1,0 +1,87 @@
+// The web role: HTTP server with the API, SSE feed and static pages, sharing Redis with every
+// other replica. Returns a handle whose close() runs the web part of the shutdown order.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import type { Config } from './config.js';
+import { createApp } from './app.js';
+import { createRedis, waitReady } from './redis.js';
+import { closeQueues, createQueues } from './jobs/producer.js';
+import { startReaper } from './jobs/reaper.js';
+import { FeedHub } from './realtime/feed-hub.js';
+import { requireToken } from './routes/auth.js';
+import { streamRouter } from './routes/stream.js';
+import { streamsApiRouter } from './routes/streams-api.js';
+import { healthRouter, type HealthDeps } from './routes/health.js';
+import { log } from './logger.js';
+
+const logger = log('APP');
+
+export interface WebExtras {
+  /** More routers (polls, ...) mounted before the 404 handler. */
+  routers?: (deps: { requireToken: ReturnType<typeof requireToken> }) => Router[];
+  checks?: HealthDeps['checks'];
+  /** Attach socket.io (or anything else) to the HTTP server. */
+  attach?: (server: http.Server, deps: { feed: FeedHub }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
+}
+
+export async function startWeb(config: Config, extras: WebExtras = {}) {
+  const redis = createRedis(config.REDIS_URL, 'web');
+  const sub = createRedis(config.REDIS_URL, 'web-sub', { subscriber: true });
+  await waitReady(redis, 5000);
+  const queues = createQueues(config.REDIS_URL, { isWorker: false });
+  const feed = new FeedHub(sub, redis);
+  const guard = requireToken(config.API_TOKEN);
+  let realtime: HealthDeps['realtime'];
+
+  const app = createApp([
+    streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN }),
+    streamsApiRouter({ redis, queues, requireToken: guard }),
+    healthRouter({
+      redis,
+      queues,
+      heartbeatTtlSeconds: config.HEARTBEAT_TTL_SECONDS,
+      checks: extras.checks,
+      realtime: (...a) => (realtime ? realtime(...a) : Promise.reject(new Error('no realtime'))),
+    }),
+    ...(extras.routers?.({ requireToken: guard }) ?? []),
+  ]);
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  const attached = extras.attach ? await extras.attach(server, { feed }) : null;
+  realtime = attached?.stats;
+  const stopReaper = startReaper(redis, config.HEARTBEAT_TTL_SECONDS * 1000 + 5000);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info(`web listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`);
+
+  let closed = false;
+  return {
+    port,
+    server,
+    redis,
+    queues,
+    feed,
+    /** Stop accepting HTTP, end SSE feeds, close producers, socket.io, Redis. Safe twice. */
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      stopReaper();
+      const serverClosed = new Promise((r) => server.close(r));
+      feed.close();
+      server.closeIdleConnections();
+      await closeQueues(queues);
+      await attached?.close();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+      await serverClosed;
+      sub.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export type WebHandle = Awaited<ReturnType<typeof startWeb>>;
