@@ -34,6 +34,7 @@ export const envSchema = z
     DEFAULT_STREAM_KEY: z.string().regex(STREAM_KEY_RE).default('default'),
     DEFAULT_SCREEN: z.string().default('testcard'),
     WORKER_CONCURRENCY: int(4, 1, 64),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),

@@ -1,6 +1,7 @@
 // Every Redis key and channel the service uses. The `streaming:*` names are the Python
 // version's contract (do not rename); everything of ours lives under `sf:`.
-// The README's "Redis keys" table mirrors this file.
+// The README's "Redis keys" table mirrors this file. bee-queue keeps its own keys under
+// `<QUEUE_PREFIX>:<queue>:*` (default `bq:stream-start:*`, `bq:stream-stop:*`, `bq:stream-status:*`).
 
 let defaultStreamKey = 'default';
 
@@ -55,7 +56,4 @@ export const keys = {
   voters: (pollId: string | number) => `sf:voters:${pollId}`,
   /** pub/sub channel (JSON): poll updates (tallies, new poll). */
   pollEvents: () => 'sf:poll:events',
-
-  /** bee-queue's own key prefix (its keys are `bq:<queue>:*`). */
-  queuePrefix: () => 'bq',
 } as const;

@@ -1,12 +1,13 @@
 // The one place bee-queues are built: shared Redis settings, logging, close with a bound.
 import Queue from 'bee-queue';
-import { keys } from './keys.js';
 import { log, errMessage } from './logger.js';
 
 const logger = log('QUEUE');
 
 export interface QueueOptions {
   redisUrl: string;
+  /** Key prefix of the queues in Redis (QUEUE_PREFIX). */
+  prefix: string;
   /** Producers (web) say false: no job processing, no stall checks. */
   isWorker: boolean;
   /** Producers that wait for a job's result (diagnostics) need events. */
@@ -17,12 +18,12 @@ export interface QueueOptions {
 
 export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
   const queue = new Queue<T>(name, {
-    prefix: keys.queuePrefix(),
+    prefix: opts.prefix,
     redis: { url: opts.redisUrl, retry_strategy: (o: { attempt: number }) => Math.min(o.attempt * 200, 2000) } as never,
     isWorker: opts.isWorker,
     getEvents: opts.getEvents ?? false,
     sendEvents: true,
-    storeJobs: false,
+    storeJobs: opts.getEvents ?? false,
     removeOnSuccess: true,
     removeOnFailure: true,
     activateDelayedJobs: false,

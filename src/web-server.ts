@@ -29,7 +29,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   const redis = createRedis(config.REDIS_URL, 'web');
   const sub = createRedis(config.REDIS_URL, 'web-sub', { subscriber: true });
   await waitReady(redis, 5000);
-  const queues = createQueues(config.REDIS_URL, { isWorker: false });
+  const queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false });
   const feed = new FeedHub(sub, redis);
   const guard = requireToken(config.API_TOKEN);
   let realtime: HealthDeps['realtime'];

@@ -5,7 +5,10 @@ import { JOBS, type JobName, type JobPayload } from './definitions.js';
 
 export type Queues = { [N in JobName]: Queue<JobPayload<N>> };
 
-export function createQueues(redisUrl: string, opts: { isWorker: boolean; getEvents?: boolean }): Queues {
+export function createQueues(
+  redisUrl: string,
+  opts: { prefix: string; isWorker: boolean; getEvents?: boolean },
+): Queues {
   return {
     start: createQueue(JOBS.start.queue, { redisUrl, ...opts }),
     stop: createQueue(JOBS.stop.queue, { redisUrl, ...opts }),

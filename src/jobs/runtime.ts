@@ -53,7 +53,7 @@ export class WorkerRuntime {
       if (channel === keys.control()) this.controls.get(streamKey)?.('requested');
     });
 
-    const q = (this.queues = createQueues(this.config.REDIS_URL, { isWorker: true }));
+    const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true }));
     await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
     const ctx = {
       config: this.config,

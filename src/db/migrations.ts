@@ -1,0 +1,49 @@
+// The schema, as an ordered list of migrations. Append only: never edit one that has shipped.
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'polls_votes_sessions',
+    sql: `
+      CREATE TABLE polls (
+        id          serial PRIMARY KEY,
+        question    text        NOT NULL,
+        options     jsonb       NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        ends_at     timestamptz,
+        closed_at   timestamptz,
+        final_tally jsonb
+      );
+      -- At most one open poll: "the current poll" is never ambiguous.
+      CREATE UNIQUE INDEX polls_one_open ON polls ((true)) WHERE closed_at IS NULL;
+
+      CREATE TABLE votes (
+        poll_id    integer     NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+        voter_id   text        NOT NULL,
+        option     text        NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT votes_one_per_voter UNIQUE (poll_id, voter_id)
+      );
+
+      CREATE TABLE stream_sessions (
+        id          bigserial PRIMARY KEY,
+        stream_key  text        NOT NULL,
+        screen_id   text        NOT NULL,
+        task_id     text,
+        started_at  timestamptz NOT NULL,
+        stopped_at  timestamptz,
+        stop_reason text,
+        frames      bigint      NOT NULL DEFAULT 0,
+        dropped     bigint      NOT NULL DEFAULT 0,
+        restarts    integer     NOT NULL DEFAULT 0,
+        last_error  text
+      );
+      CREATE INDEX stream_sessions_key_started ON stream_sessions (stream_key, started_at DESC);
+    `,
+  },
+];

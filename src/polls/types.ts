@@ -1,0 +1,48 @@
+// What a poll is, and the view of it that the API, the socket layer and the scene share.
+export interface PollOption {
+  /** Stable key a vote names: "A", "B", ... */
+  key: string;
+  label: string;
+}
+
+/** A poll's definition as stored (Postgres row, and JSON in Redis). */
+export interface PollDef {
+  id: number;
+  question: string;
+  options: PollOption[];
+  createdAt: string;
+  endsAt: string | null;
+  closedAt: string | null;
+  /** Only for a closed poll: the counts when it closed. */
+  finalTally?: Record<string, number> | null;
+}
+
+export interface PollOptionView extends PollOption {
+  votes: number;
+  /** Whole percentages that add up to 100 when there are votes (largest remainder). */
+  percent: number;
+}
+
+export interface PollView {
+  id: number;
+  question: string;
+  options: PollOptionView[];
+  total: number;
+  createdAt: string;
+  endsAt: string | null;
+  closedAt: string | null;
+}
+
+/** A question and its labels, before it becomes a poll. */
+export interface PollDraft {
+  question: string;
+  options: string[];
+}
+
+export type PollEvent =
+  | { type: 'tally'; poll: PollView }
+  | { type: 'poll'; poll: PollView; previous: PollView | null };
+
+export const OPTION_KEYS = ['A', 'B', 'C', 'D'] as const;
+export const MIN_OPTIONS = 2;
+export const MAX_OPTIONS = 4;

@@ -1,0 +1,48 @@
+// Test configuration: real local services, and a queue prefix of its own per test run so
+// parallel runs on one Redis never take each other's jobs.
+import crypto from 'node:crypto';
+import { parseConfig, type Config } from '../../src/config.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const RUN_ID = crypto.randomBytes(3).toString('hex');
+
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    QUEUE_PREFIX: `bqt${RUN_ID}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    PREVIEW_WIDTH: '640',
+    PREVIEW_HEIGHT: '360',
+    HEARTBEAT_TTL_SECONDS: '6',
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig(testEnv(overrides));
+}
+
+export function uniqueKey(label: string): string {
+  return `t-${label}-${RUN_ID}-${crypto.randomBytes(2).toString('hex')}`;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `fn` until it returns a truthy value or the time runs out. */
+export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 50, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(stepMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+}

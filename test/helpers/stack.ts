@@ -1,0 +1,42 @@
+// An in-process web + worker against the real Redis, for tests that need the whole loop.
+import { Redis } from 'ioredis';
+import type { Config } from '../../src/config.js';
+import { setDefaultStreamKey } from '../../src/keys.js';
+import { startWeb, type WebExtras, type WebHandle } from '../../src/web-server.js';
+import { WorkerRuntime, type WorkerOptions } from '../../src/jobs/runtime.js';
+import { REDIS_URL, testConfig } from './env.js';
+
+export interface Stack {
+  config: Config;
+  web: WebHandle;
+  worker: WorkerRuntime | null;
+  url: string;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  opts: { env?: Record<string, string>; worker?: boolean; workerOptions?: WorkerOptions; web?: WebExtras } = {},
+): Promise<Stack> {
+  const config = testConfig(opts.env);
+  setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
+  const web = await startWeb(config, opts.web);
+  let worker: WorkerRuntime | null = null;
+  if (opts.worker !== false) {
+    worker = new WorkerRuntime(config, opts.workerOptions);
+    await worker.start();
+  }
+  const redis = new Redis(REDIS_URL);
+  return {
+    config,
+    web,
+    worker,
+    url: `http://127.0.0.1:${web.port}`,
+    redis,
+    async close() {
+      await worker?.close();
+      await web.close();
+      redis.disconnect();
+    },
+  };
+}
