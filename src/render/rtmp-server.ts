@@ -87,7 +87,9 @@ export async function startRtmpServer(opts: { port: number; host?: string }): Pr
         server.close(() => resolve());
         // server.close waits for open connections: drop publishers and players now.
         for (const socket of nms._sockets) socket.destroy();
-      }).then(() => logger.info(`RTMP server on port ${address.port} closed`));
+      }).then(() => {
+        logger.info(`RTMP server on port ${address.port} closed`);
+      });
       return closing;
     },
   };

@@ -1,0 +1,326 @@
+// Owns the FFmpeg child of one stream: feeds it frames without ever queueing behind it, watches
+// its progress, restarts it with backoff when it exits or stalls, and gives up after repeated failures.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { log, redactKey } from '../../logger.js';
+import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { ProgressParser, type ProgressBlock } from './progress.js';
+
+export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface HealthEvent {
+  health: FfmpegHealth;
+  restarts: number;
+  lastError: string | null;
+}
+
+export interface FfmpegSupervisorEvents {
+  /** Every transition, including another failed attempt while already 'reconnecting'. */
+  health: [HealthEvent];
+  /** maxFailures consecutive failures: the supervisor has stopped trying. */
+  failed: [HealthEvent];
+}
+
+export interface FfmpegSupervisorOptions {
+  ffmpegPath: string;
+  settings: EncodeSettings;
+  streamKey: string;
+  maxFailures: number;
+  stallSeconds: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** A run that stayed live this long resets the consecutive-failure count. */
+  healthyRunMs?: number;
+}
+
+export interface FfmpegStats {
+  framesWritten: number;
+  framesDropped: number;
+  restarts: number;
+  lastError: string | null;
+  health: FfmpegHealth;
+  /** Encoded frames per second over the last few seconds of progress. */
+  fps: number;
+  /** Muxed bitrate (video + audio + FLV overhead) over the last few seconds; absent with tee. */
+  bitrateKbps?: number;
+  pid: number | undefined;
+}
+
+/** Children alive in this process: killed synchronously if the process exits under them. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackChild(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+  liveChildren.add(child);
+}
+
+const STDERR_TAIL_LINES = 5;
+const STDERR_LOG_LINES_PER_RUN = 20;
+const RATE_WINDOW_MS = 3000;
+const STALL_CHECK_MS = 250;
+
+interface Sample {
+  t: number;
+  frame: number;
+  totalSize?: number;
+  outTimeUs?: number;
+}
+
+/** One FFmpeg process; events of an old run never touch the next one. */
+interface Run {
+  child: ChildProcess;
+  stdin: Writable;
+  startedAt: number;
+  liveAt?: number;
+  lastProgressAt: number;
+  lastFrame: number;
+  needDrain: boolean;
+  ended: boolean;
+  stalled: boolean;
+  stderrTail: string[];
+  stderrLogged: number;
+  samples: Sample[];
+  ffmpegBitrateKbps?: number;
+}
+
+export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
+  private readonly logger = log('FFMPEG');
+  private readonly args: string[];
+  private readonly frameBytes: number;
+  private readonly tag: string;
+  private health: FfmpegHealth = 'stopped';
+  private run?: Run;
+  private started = false;
+  private stopping?: Promise<void>;
+  private restartTimer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
+  private consecutiveFailures = 0;
+  private restarts = 0;
+  private lastError: string | null = null;
+  private framesWritten = 0;
+  private framesDropped = 0;
+  /** Last writeFrame call: a stall only counts while frames are being offered. */
+  private lastOfferAt = 0;
+
+  constructor(private readonly opts: FfmpegSupervisorOptions) {
+    super();
+    this.args = buildFfmpegArgs(opts.settings);
+    this.frameBytes = opts.settings.width * opts.settings.height * 4;
+    this.tag = `stream ${redactKey(opts.streamKey)}`;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.setHealth('starting');
+    this.stallTimer = setInterval(() => this.checkStall(), STALL_CHECK_MS);
+    this.stallTimer.unref();
+    this.spawnRun();
+  }
+
+  /**
+   * Writes one RGBA frame to FFmpeg's stdin. Returns false — frame not written, count it as
+   * dropped — when FFmpeg is not running or has not yet taken the previous frame.
+   * The buffer must not be modified afterwards (it is written asynchronously).
+   */
+  writeFrame(rgba: Buffer): boolean {
+    if (rgba.length !== this.frameBytes) {
+      throw new RangeError(`frame is ${rgba.length} bytes, expected ${this.frameBytes} (${this.opts.settings.width}x${this.opts.settings.height} RGBA)`);
+    }
+    this.lastOfferAt = Date.now();
+    const run = this.run;
+    if (!run || run.ended || this.stopping || run.needDrain || !run.stdin.writable || run.stdin.writableNeedDrain) {
+      this.framesDropped += 1;
+      return false;
+    }
+    if (!run.stdin.write(rgba)) {
+      run.needDrain = true;
+      run.stdin.once('drain', () => {
+        run.needDrain = false;
+      });
+    }
+    this.framesWritten += 1;
+    return true;
+  }
+
+  /** Ends stdin so FFmpeg flushes and closes the FLV; SIGTERM at half the bound, SIGKILL at the bound. */
+  stop(timeoutMs = 5000): Promise<void> {
+    this.stopping ??= this.stopNow(timeoutMs);
+    return this.stopping;
+  }
+
+  stats(): FfmpegStats {
+    const rates = this.rates();
+    return {
+      framesWritten: this.framesWritten,
+      framesDropped: this.framesDropped,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      health: this.health,
+      fps: rates.fps,
+      ...(rates.bitrateKbps !== undefined ? { bitrateKbps: rates.bitrateKbps } : {}),
+      pid: this.run && !this.run.ended ? this.run.child.pid : undefined,
+    };
+  }
+
+  private async stopNow(timeoutMs: number): Promise<void> {
+    clearTimeout(this.restartTimer);
+    clearInterval(this.stallTimer);
+    const run = this.run;
+    if (run && !run.ended) {
+      const exited = new Promise<void>((resolve) => run.child.once('close', () => resolve()));
+      const term = setTimeout(() => run.child.kill('SIGTERM'), timeoutMs / 2);
+      const kill = setTimeout(() => {
+        this.logger.warn(`${this.tag}: FFmpeg did not exit within ${timeoutMs} ms of stop, killing it`);
+        run.child.kill('SIGKILL');
+      }, timeoutMs);
+      run.stdin.end();
+      await exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    }
+    if (this.started) this.logger.info(`${this.tag}: stopped (${this.framesWritten} frames written, ${this.framesDropped} dropped, ${this.restarts} restarts)`);
+    this.setHealth('stopped');
+  }
+
+  private spawnRun(): void {
+    const child = spawn(this.opts.ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const now = Date.now();
+    const run: Run = {
+      child,
+      stdin: child.stdin as Writable,
+      startedAt: now,
+      lastProgressAt: now,
+      lastFrame: 0,
+      needDrain: false,
+      ended: false,
+      stalled: false,
+      stderrTail: [],
+      stderrLogged: 0,
+      samples: [],
+    };
+    this.run = run;
+    if (child.pid !== undefined) trackChild(child);
+    this.logger.info(`${this.tag}: FFmpeg started (pid ${child.pid ?? '?'}, ${this.opts.settings.outputs.length} output(s))`);
+
+    // EPIPE when FFmpeg dies with a frame in flight: the exit handler reports it.
+    run.stdin.on('error', () => {});
+    const progress = new ProgressParser((block) => this.onProgress(run, block));
+    const progressStream = child.stdio[PROGRESS_FD] as Readable;
+    progressStream.setEncoding('utf8');
+    progressStream.on('data', (chunk: string) => progress.push(chunk));
+
+    let partial = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.onStderrLine(run, line);
+    });
+    child.stderr!.on('end', () => partial && this.onStderrLine(run, partial));
+
+    child.on('error', (err) => this.onRunEnded(run, `could not run FFmpeg (${this.opts.ffmpegPath}): ${err.message}`));
+    child.on('close', (code, signal) => this.onRunEnded(run, signal ? `FFmpeg killed by ${signal}` : `FFmpeg exited with code ${code}`));
+  }
+
+  private onStderrLine(run: Run, raw: string): void {
+    const line = redact(raw.trim(), this.opts.streamKey);
+    if (!line) return;
+    run.stderrTail.push(line);
+    if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
+    if (run.stderrLogged < STDERR_LOG_LINES_PER_RUN) {
+      run.stderrLogged += 1;
+      this.logger.warn(`${this.tag}: ffmpeg: ${line}`);
+    }
+  }
+
+  private onProgress(run: Run, block: ProgressBlock): void {
+    if (run.ended) return;
+    const now = Date.now();
+    run.ffmpegBitrateKbps = block.bitrateKbps;
+    run.samples.push({ t: now, frame: block.frame, totalSize: block.totalSize, outTimeUs: block.outTimeUs });
+    while (run.samples.length > 2 && now - run.samples[0].t > RATE_WINDOW_MS) run.samples.shift();
+    if (block.frame <= run.lastFrame) return;
+    run.lastFrame = block.frame;
+    run.lastProgressAt = now;
+    if (run.liveAt === undefined && this.run === run && !this.stopping) {
+      run.liveAt = now;
+      this.logger.info(`${this.tag}: live (pid ${run.child.pid}, ${Math.round(now - run.startedAt)} ms after start)`);
+      this.setHealth('live');
+    }
+  }
+
+  private checkStall(): void {
+    const run = this.run;
+    if (!run || run.ended || run.stalled || this.stopping) return;
+    const now = Date.now();
+    const limitMs = this.opts.stallSeconds * 1000;
+    // FFmpeg waiting for frames nobody sends is not FFmpeg's fault.
+    const starving = this.lastOfferAt < now - limitMs;
+    if (now - run.lastProgressAt < limitMs || starving) return;
+    run.stalled = true;
+    this.logger.warn(`${this.tag}: no progress for ${this.opts.stallSeconds} s, killing FFmpeg (pid ${run.child.pid})`);
+    run.child.kill('SIGKILL');
+  }
+
+  private onRunEnded(run: Run, reason: string): void {
+    if (run.ended) return;
+    run.ended = true;
+    liveChildren.delete(run.child);
+    if (this.stopping || this.run !== run) return;
+
+    const now = Date.now();
+    const why = run.stalled ? `stalled: no progress for ${this.opts.stallSeconds} s` : reason;
+    this.lastError = redact([why, ...run.stderrTail].join('\n'), this.opts.streamKey);
+    const healthy = run.liveAt !== undefined && now - run.liveAt >= (this.opts.healthyRunMs ?? 30_000);
+    this.consecutiveFailures = healthy ? 1 : this.consecutiveFailures + 1;
+    const ranFor = `${((now - run.startedAt) / 1000).toFixed(1)} s`;
+
+    if (this.consecutiveFailures >= this.opts.maxFailures) {
+      clearInterval(this.stallTimer);
+      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${this.consecutiveFailures} consecutive failures, giving up`);
+      this.setHealth('failed');
+      this.emit('failed', this.healthEvent());
+      return;
+    }
+    const initial = this.opts.backoffInitialMs ?? 1000;
+    const delay = Math.min(initial * 2 ** (this.consecutiveFailures - 1), this.opts.backoffMaxMs ?? 30_000);
+    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${this.consecutiveFailures}/${this.opts.maxFailures})`);
+    this.setHealth('reconnecting', true);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts += 1;
+      this.spawnRun();
+    }, delay);
+  }
+
+  private rates(): { fps: number; bitrateKbps?: number } {
+    const run = this.run;
+    if (!run || run.ended || run.samples.length < 2) return { fps: 0 };
+    const first = run.samples[0];
+    const last = run.samples[run.samples.length - 1];
+    const seconds = (last.t - first.t) / 1000;
+    const fps = seconds > 0 ? (last.frame - first.frame) / seconds : 0;
+    let bitrateKbps = run.ffmpegBitrateKbps;
+    if (first.totalSize !== undefined && last.totalSize !== undefined && first.outTimeUs !== undefined && last.outTimeUs !== undefined && last.outTimeUs > first.outTimeUs) {
+      bitrateKbps = ((last.totalSize - first.totalSize) * 8) / ((last.outTimeUs - first.outTimeUs) / 1000);
+    }
+    return { fps: Math.round(fps * 10) / 10, ...(bitrateKbps !== undefined ? { bitrateKbps: Math.round(bitrateKbps) } : {}) };
+  }
+
+  private healthEvent(): HealthEvent {
+    return { health: this.health, restarts: this.restarts, lastError: this.lastError };
+  }
+
+  private setHealth(health: FfmpegHealth, always = false): void {
+    if (health === this.health && !always) return;
+    this.health = health;
+    this.emit('health', this.healthEvent());
+  }
+}
