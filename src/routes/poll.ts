@@ -1,0 +1,97 @@
+// Poll endpoints: the current poll, votes, a new poll (token), a past poll's results.
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { z } from 'zod';
+import { notFound, validation } from '../errors.js';
+import { draftSchema } from '../polls/generator.js';
+import { VOTER_ID_RE, type PollService } from '../polls/service.js';
+import { MAX_OPTIONS, MIN_OPTIONS } from '../polls/types.js';
+
+export const VOTER_COOKIE = 'sf_voter';
+const COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+
+export const voteBody = z.strictObject({
+  option: z.string().trim().min(1, 'option is required').max(200),
+  voterId: z.string().regex(VOTER_ID_RE, 'voterId must be 1-128 characters of A-Z a-z 0-9 _ . : @ -').optional(),
+});
+
+export const generateBody = z
+  .strictObject({
+    question: z.string().optional(),
+    options: z.array(z.string()).min(MIN_OPTIONS).max(MAX_OPTIONS).optional(),
+    durationSeconds: z.number().int().min(10).max(7 * 24 * 3600).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.question === undefined) !== (b.options === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [b.question === undefined ? 'question' : 'options'], message: 'give question and options together' });
+      return;
+    }
+    if (b.question !== undefined) {
+      const r = draftSchema.safeParse({ question: b.question, options: b.options });
+      if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+    }
+  });
+
+export const pollIdParams = z.strictObject({
+  id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'poll id must be a positive integer'),
+});
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validation(r.error);
+  return r.data;
+}
+
+/** The voter id in our cookie, if the request has a well-formed one. */
+export function voterFromCookie(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== VOTER_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    return VOTER_ID_RE.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+export function pollRouter(deps: { polls: PollService; requireToken: express.RequestHandler }): express.Router {
+  const { polls } = deps;
+  const router = express.Router();
+
+  router.get('/api/poll', async (_req, res) => {
+    const json = await polls.currentJson();
+    if (!json) throw notFound('no poll is open');
+    // Built once per change; res.end skips ETag hashing on this hot path.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(json);
+  });
+
+  router.post('/api/vote', async (req, res) => {
+    const body = parse(voteBody, req.body ?? {});
+    let voterId = body.voterId;
+    if (!voterId) {
+      voterId = voterFromCookie(req.headers.cookie) ?? randomUUID();
+      res.cookie(VOTER_COOKIE, voterId, { httpOnly: true, sameSite: 'lax', secure: req.secure, maxAge: COOKIE_MAX_AGE_MS, path: '/' });
+    }
+    const r = await polls.vote(body.option, voterId);
+    res.json({ ok: true, pollId: r.pollId, option: r.option, poll: r.poll });
+  });
+
+  router.post('/api/poll/generate', deps.requireToken, async (req, res) => {
+    const body = parse(generateBody, req.body ?? {});
+    const draft = body.question !== undefined ? { question: body.question.trim(), options: body.options!.map((o) => o.trim()) } : undefined;
+    const r = await polls.generate({ draft, durationSeconds: body.durationSeconds });
+    res.status(201).json(r);
+  });
+
+  router.get('/api/polls/:id', async (req, res) => {
+    const { id } = parse(pollIdParams, req.params);
+    const poll = await polls.getPoll(Number(id));
+    if (!poll) throw notFound(`no poll ${id}`);
+    res.setHeader('Cache-Control', poll.closedAt ? 'public, max-age=60' : 'no-store');
+    res.json(poll);
+  });
+
+  return router;
+}
