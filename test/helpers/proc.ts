@@ -1,0 +1,73 @@
+// Child processes of the service's real entry points (src/web.ts, src/worker.ts), for tests of
+// what crosses process boundaries: a killed worker, two web nodes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/embedded/redis.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// node --import tsx, not the tsx CLI: the CLI runs the program in a child process that a
+// SIGKILL of the parent would leave running.
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  port?: number;
+  /** Resolves when a line matching `re` was printed. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnEntry(entry: string, env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_FORMAT: 'pretty', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const watchers: Array<() => void> = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    watchers.forEach((w) => w());
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    output: () => out,
+    waitFor(re, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (m) {
+            clearTimeout(t);
+            resolve(m);
+            return true;
+          }
+          return false;
+        };
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${out.slice(-2000)}`)), timeoutMs);
+        if (!check()) watchers.push(() => void check());
+      });
+    },
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function spawnWeb(env: Record<string, string>): Promise<Proc & { port: number; url: string }> {
+  const port = await freePort();
+  const p = spawnEntry('src/web.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
+  await p.waitFor(/web listening on/);
+  return Object.assign(p, { port, url: `http://127.0.0.1:${port}` });
+}
+
+export async function spawnWorker(env: Record<string, string>): Promise<Proc & { workerId: string }> {
+  const p = spawnEntry('src/worker.ts', { ...env, LOG_LEVEL: 'info' });
+  const m = await p.waitFor(/worker (\S+) ready/);
+  return Object.assign(p, { workerId: m[1] });
+}
