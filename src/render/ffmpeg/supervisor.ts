@@ -116,6 +116,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   }
 
   start(): void {
+    if (this.stopping) throw new Error('FfmpegSupervisor: start() after stop(); create a new supervisor');
     if (this.started) return;
     this.started = true;
     this.setHealth('starting');
@@ -234,6 +235,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     if (!line) return;
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
+    // tee with onfail=ignore: one destination died, the others carry on (until the next restart).
+    if (/Slave muxer #\d+ failed/.test(line)) this.lastError = line;
     if (run.stderrLogged < STDERR_LOG_LINES_PER_RUN) {
       run.stderrLogged += 1;
       this.logger.warn(`${this.tag}: ffmpeg: ${line}`);

@@ -1,0 +1,314 @@
+// Integration: canvas frames → FfmpegSupervisor → real FFmpeg → embedded RTMP server → ffprobe.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { createCanvas } from '@napi-rs/canvas';
+import { FfmpegSupervisor, type FfmpegHealth, type FfmpegSupervisorOptions, type HealthEvent } from '../src/render/ffmpeg/supervisor.js';
+import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
+
+const FFMPEG = '/usr/bin/ffmpeg';
+const W = 640;
+const H = 360;
+const FPS = 30;
+const KEY = 'sfTestKey_9f3a2c';
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+/** A scene with motion and fine detail everywhere, so CBR has something to hold down. */
+function renderer(): () => Buffer {
+  const canvas = createCanvas(W, H);
+  const ctx = canvas.getContext('2d');
+  let n = 0;
+  return () => {
+    n += 1;
+    ctx.fillStyle = `hsl(${(n * 3) % 360}, 60%, 30%)`;
+    ctx.fillRect(0, 0, W, H);
+    for (let i = 0; i < 400; i++) {
+      ctx.fillStyle = `rgb(${(Math.random() * 256) | 0},${(Math.random() * 256) | 0},${(Math.random() * 256) | 0})`;
+      ctx.fillRect(Math.random() * W, Math.random() * H, 2 + Math.random() * 14, 2 + Math.random() * 14);
+    }
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc((n * 7) % W, H / 2, 40, 0, Math.PI * 2);
+    ctx.fill();
+    return canvas.data();
+  };
+}
+
+/** Feeds the supervisor on the clock, as the render loop does; dropped frames are not retried. */
+function pump(sup: FfmpegSupervisor): () => void {
+  const draw = renderer();
+  const timer = setInterval(() => sup.writeFrame(draw()), 1000 / FPS);
+  return () => clearInterval(timer);
+}
+
+function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (cond()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }
+    }, 20);
+  });
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} failed: ${err.message} ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+interface Probe {
+  streams: Array<{ codec_type: string; codec_name: string; profile?: string; pix_fmt?: string; width?: number; height?: number; r_frame_rate?: string; sample_rate?: string; channels?: number }>;
+  packets: Array<{ codec_type: string; pts_time: string; size: string; flags: string }>;
+}
+
+function probe(url: string, seconds: number): Promise<Probe> {
+  return run('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', `%+${seconds}`, '-show_streams', '-show_packets', '-of', 'json', url], 20_000).then(
+    (out) => JSON.parse(out) as Probe,
+  );
+}
+
+/** Our ffmpeg children, from the kernel's point of view (zombies included). */
+async function ffmpegChildren(): Promise<string[]> {
+  const out = await run('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], 5000).catch(() => '');
+  return out.split('\n').filter((l) => /\bffmpeg\b/.test(l));
+}
+
+/** 'gone' once the pid is reaped or a zombie; otherwise its /proc state letter. */
+async function procState(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return !state || state === 'Z' || state === 'X' ? 'gone' : state;
+}
+
+describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
+  this.timeout(30_000);
+
+  let server: RtmpServerHandle | undefined;
+  let sup: FfmpegSupervisor | undefined;
+  let stopPump: (() => void) | undefined;
+  let events: HealthEvent[];
+
+  /** `outputs` gets the port of the test's RTMP server; default: one stream on it. */
+  async function setup(overrides: Partial<FfmpegSupervisorOptions> & { outputs?: (port: number) => string[] } = {}) {
+    server = await startRtmpServer({ port: 0, host: '127.0.0.1' });
+    const { outputs: outputsFor, ...rest } = overrides;
+    const outputs = outputsFor?.(server.port);
+    sup = new FfmpegSupervisor({
+      ffmpegPath: FFMPEG,
+      settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k', outputs: outputs ?? [`rtmp://127.0.0.1:${server.port}/live/${KEY}`] },
+      streamKey: KEY,
+      maxFailures: 10,
+      stallSeconds: 5,
+      backoffInitialMs: 100,
+      backoffMaxMs: 400,
+      ...rest,
+    });
+    events = [];
+    sup.on('health', (e) => events.push(e));
+    sup.start();
+    stopPump = pump(sup);
+    return { server, sup };
+  }
+
+  const health = (): FfmpegHealth => sup!.stats().health;
+  const waitHealth = (h: FfmpegHealth, timeoutMs = 10_000) => waitFor(`health ${h} (now ${health()})`, () => health() === h, timeoutMs);
+
+  beforeEach(() => {
+    server = undefined;
+    sup = undefined;
+    stopPump = undefined;
+  });
+
+  afterEach(async () => {
+    stopPump?.();
+    await sup?.stop(2000);
+    await server?.close();
+    expect(await ffmpegChildren()).to.deep.equal([]);
+  });
+
+  it('broadcasts H.264 Main yuv420p at the set size, 30 fps, 2 s GOP, CBR 800k, with AAC', async () => {
+    const { server, sup } = await setup();
+    await waitHealth('live');
+    const p = await probe(`rtmp://127.0.0.1:${server.port}/live/${KEY}`, 6);
+
+    const video = p.streams.find((s) => s.codec_type === 'video');
+    const audio = p.streams.find((s) => s.codec_type === 'audio');
+    expect(video).to.include({ codec_name: 'h264', profile: 'Main', pix_fmt: 'yuv420p', width: W, height: H, r_frame_rate: '30/1' });
+    expect(audio).to.include({ codec_name: 'aac', sample_rate: '44100', channels: 2 });
+
+    const vp = p.packets.filter((k) => k.codec_type === 'video');
+    expect(vp.length).to.be.greaterThan(120);
+    expect(p.packets.some((k) => k.codec_type === 'audio')).to.equal(true);
+    const keyTimes = vp.filter((k) => k.flags.startsWith('K')).map((k) => Number(k.pts_time));
+    expect(keyTimes.length).to.be.at.least(2);
+    const gaps = keyTimes.slice(1).map((t, i) => t - keyTimes[i]);
+    for (const gap of gaps) expect(gap).to.be.within(1.9, 2.05);
+
+    const first = Number(vp[0].pts_time);
+    const last = Number(vp[vp.length - 1].pts_time);
+    const bytes = vp.slice(0, -1).reduce((sum, k) => sum + Number(k.size), 0);
+    const kbps = (bytes * 8) / (last - first) / 1000;
+    expect(kbps, `measured video bitrate ${kbps.toFixed(0)} kbit/s`).to.be.within(640, 960);
+
+    const stats = sup.stats();
+    expect(stats.fps).to.be.within(24, 36);
+    expect(stats.bitrateKbps).to.be.within(640, 1100);
+    expect(stats.framesWritten).to.be.greaterThan(150);
+    expect(stats.pid).to.be.a('number');
+    expect(stats.restarts).to.equal(0);
+    expect(events.map((e) => e.health)).to.deep.equal(['starting', 'live']);
+  });
+
+  it('reconnects when the RTMP server goes away and comes back on the same port', async () => {
+    const { server: first, sup } = await setup();
+    const port = first.port;
+    await waitHealth('live');
+    await first.close();
+    server = undefined;
+    await waitHealth('reconnecting');
+    await new Promise((r) => setTimeout(r, 800)); // a few refused attempts while it is down
+    server = await startRtmpServer({ port, host: '127.0.0.1' });
+    await waitHealth('live', 15_000);
+
+    const stats = sup.stats();
+    expect(stats.restarts).to.be.at.least(1);
+    expect(stats.lastError).to.be.a('string').and.not.include(KEY);
+    const seq = events.map((e) => e.health);
+    expect(seq.slice(0, 3)).to.deep.equal(['starting', 'live', 'reconnecting']);
+    expect(seq[seq.length - 1]).to.equal('live');
+    const again = await probe(`rtmp://127.0.0.1:${port}/live/${KEY}`, 1);
+    expect(again.streams.map((s) => s.codec_name).sort()).to.deep.equal(['aac', 'h264']);
+  });
+
+  it('restarts FFmpeg killed with SIGKILL and counts it', async () => {
+    const { sup } = await setup();
+    await waitHealth('live');
+    const pid = sup.stats().pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitHealth('reconnecting');
+    await waitHealth('live');
+    const stats = sup.stats();
+    expect(stats.restarts).to.equal(1);
+    expect(stats.pid).to.be.a('number').and.not.equal(pid);
+    expect(stats.lastError).to.match(/SIGKILL/);
+  });
+
+  it('kills and restarts a stalled FFmpeg; frames offered meanwhile are dropped, not queued', async () => {
+    const { sup } = await setup({ stallSeconds: 2 });
+    await waitHealth('live');
+    const pid = sup.stats().pid!;
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 700));
+    const dropped = sup.stats().framesDropped;
+    expect(dropped).to.be.greaterThan(5);
+    await waitHealth('reconnecting', 5000);
+    expect(sup.stats().lastError).to.match(/^stalled: no progress for 2 s/);
+    await waitHealth('live');
+    expect(sup.stats().restarts).to.equal(1);
+    expect(sup.stats().pid).to.not.equal(pid);
+  });
+
+  it('gives up after maxFailures against an unreachable host, without leaking the key', async () => {
+    const closed = await freePort();
+    const { sup } = await setup({ outputs: () => [`rtmp://127.0.0.1:${closed}/live/${KEY}`], maxFailures: 3, backoffInitialMs: 50 });
+    let failed: HealthEvent | undefined;
+    sup.on('failed', (e) => (failed = e));
+    await waitHealth('failed');
+    expect(events.map((e) => e.health)).to.deep.equal(['starting', 'reconnecting', 'reconnecting', 'failed']);
+    expect(failed).to.include({ health: 'failed', restarts: 2 });
+    expect(failed!.lastError).to.match(/Connection refused/);
+    expect(failed!.lastError).to.not.include(KEY);
+    expect(failed!.lastError).to.include('sfTe…(16)');
+    expect(sup.writeFrame(Buffer.alloc(W * H * 4))).to.equal(false);
+  });
+
+  it('tee: one dead destination does not stop the live one', async () => {
+    const closed = await freePort();
+    const { server, sup } = await setup({
+      outputs: (port) => [`rtmp://127.0.0.1:${port}/live/${KEY}`, `rtmp://127.0.0.1:${closed}/live/${KEY}`],
+    });
+    await waitHealth('live');
+    const p = await probe(`rtmp://127.0.0.1:${server.port}/live/${KEY}`, 2);
+    expect(p.streams.map((s) => s.codec_name).sort()).to.deep.equal(['aac', 'h264']);
+    expect(sup.stats()).to.include({ health: 'live', restarts: 0 });
+    expect(sup.stats().lastError).to.match(/^\[tee @ \w+\] Slave muxer #1 failed: Connection refused/);
+  });
+
+  it('stop() ends FFmpeg gracefully, and SIGKILLs a hung one at the bound', async () => {
+    const { sup } = await setup();
+    await waitHealth('live');
+    let t = Date.now();
+    await sup.stop();
+    expect(Date.now() - t).to.be.below(2000);
+    expect(health()).to.equal('stopped');
+    expect(await ffmpegChildren()).to.deep.equal([]);
+    await sup.stop(); // idempotent
+    stopPump?.();
+
+    const hung = new FfmpegSupervisor({ ffmpegPath: FFMPEG, settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k', outputs: [`rtmp://127.0.0.1:${server!.port}/live/${KEY}2`] }, streamKey: KEY, maxFailures: 3, stallSeconds: 30 });
+    hung.start();
+    const stopHungPump = pump(hung);
+    try {
+      await waitFor('second supervisor live', () => hung.stats().health === 'live', 10_000);
+      process.kill(hung.stats().pid!, 'SIGSTOP');
+      t = Date.now();
+      await hung.stop(1000);
+      expect(Date.now() - t).to.be.within(900, 2500);
+      expect(hung.stats().health).to.equal('stopped');
+      expect(await ffmpegChildren()).to.deep.equal([]);
+    } finally {
+      stopHungPump();
+      await hung.stop();
+    }
+  });
+
+  it("kills its FFmpeg on process 'exit', even one that would not exit by itself", async () => {
+    server = await startRtmpServer({ port: 0, host: '127.0.0.1' });
+    const module = new URL('../src/render/ffmpeg/supervisor.ts', import.meta.url).href;
+    // The child stops its FFmpeg (SIGSTOP: deaf to stdin EOF and SIGTERM) and exits at once.
+    const code = `
+      import { FfmpegSupervisor } from ${JSON.stringify(module)};
+      const sup = new FfmpegSupervisor({ ffmpegPath: ${JSON.stringify(FFMPEG)}, streamKey: 'k', maxFailures: 3, stallSeconds: 30,
+        settings: { width: ${W}, height: ${H}, fps: ${FPS}, videoBitrate: '800k', audioBitrate: '128k',
+          outputs: ['rtmp://127.0.0.1:${server.port}/live/exit_test'] } });
+      sup.on('health', ({ health }) => {
+        if (health !== 'live') return;
+        const pid = sup.stats().pid;
+        process.kill(pid, 'SIGSTOP');
+        process.stdout.write(String(pid));
+        process.exit(0);
+      });
+      sup.start();
+      const frame = Buffer.alloc(${W * H * 4});
+      setInterval(() => sup.writeFrame(frame), 33);`;
+    const out = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], 20_000);
+    const pid = Number(out.trim());
+    expect(pid).to.be.greaterThan(0);
+    try {
+      let state = await procState(pid);
+      for (let i = 0; i < 20 && state !== 'gone'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = await procState(pid);
+      }
+      expect(state, `ffmpeg ${pid} state`).to.equal('gone');
+    } finally {
+      if ((await procState(pid)) !== 'gone') process.kill(pid, 'SIGKILL');
+    }
+  });
+});
