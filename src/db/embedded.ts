@@ -1,19 +1,13 @@
 // Embedded Postgres for a laptop: PGlite (Postgres compiled to WASM) with its files under
 // <dataDir>/pglite, served over the wire protocol on 127.0.0.1 so the same `pg` code serves
-// both databases.
-//
-// PGlite is one backend, one session. pglite-socket's multiplexer (maxConnections > 1) queues
-// protocol messages one at a time, so two pg clients sending extended-protocol queries
-// (Parse/Bind/Execute/Sync) interleave and get each other's statements — we saw wrong rows
-// and "bind message supplies 1 parameters, but prepared statement requires 3". So: one
-// connection, and a pool of max 1 that never drops it (a reconnect could race the server's
-// slot bookkeeping). Only one process may own the data directory: a lock file says who does
-// and at which URL, so another process can be pointed at it with DATABASE_URL.
+// both databases. The server is our PgliteWireServer (see wire.ts for why not pglite-socket's
+// PGLiteSocketServer). Only one process may own the data directory: a lock file says which
+// does and where its server listens, so another process can use it through DATABASE_URL.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { log } from '../logger.js';
+import { PgliteWireServer } from './wire.js';
 
 const logger = log('DB');
 
@@ -57,13 +51,13 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   takeLock(lockPath, dir);
   let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+  let server: PgliteWireServer | undefined;
   try {
     const t0 = Date.now();
     db = await PGlite.create(dir);
-    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
-    await server.start();
-    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+    server = new PgliteWireServer(db, { host: '127.0.0.1', port: 0 });
+    const { host, port } = await server.start();
+    const url = `postgres://postgres@${host}:${port}/postgres`;
     fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, url }));
     logger.info(`embedded Postgres (PGlite) ready in ${Date.now() - t0} ms`, { dir, url });
     let stopped = false;

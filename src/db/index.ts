@@ -22,7 +22,7 @@ export interface Database {
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
-  /** Pool size for a real server (default 10). The embedded one always gets 1. */
+  /** Pool size (default 10; 4 for the embedded server, which runs one request at a time anyway). */
   poolMax?: number;
 }
 
@@ -41,7 +41,6 @@ function makePool(url: string, max: number, embedded: boolean): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    // The embedded server has one slot: keep the one connection for the life of the pool.
     idleTimeoutMillis: embedded ? 0 : 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: 'stream-fighter',
@@ -75,7 +74,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
 
   const server = await startEmbedded(opts.dataDir);
-  const pool = makePool(server.url, 1, true);
+  const pool = makePool(server.url, opts.poolMax ?? 4, true);
   try {
     await pool.query('SELECT 1');
   } catch (err) {
