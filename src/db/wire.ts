@@ -37,7 +37,7 @@ interface Unit {
 }
 
 class Conn {
-  buf = Buffer.alloc(0);
+  buf: Buffer = Buffer.alloc(0);
   parts: Buffer[] = [];
   started = false;
   /** Sent Flush but not yet Sync: its unnamed statement/portal must not be disturbed. */
