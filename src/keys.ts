@@ -43,8 +43,18 @@ export const keys = {
   rtStreams: () => 'sf:rt:streams',
   /** hash: viewer counts per stream across nodes. */
   rtViewers: () => 'sf:rt:viewers',
-  /** hash: connected users per web node. */
+  /** hash: web nodes of the socket.io layer (nodeId → JSON {pid, host, startedAt}). */
   rtNodes: () => 'sf:rt:nodes',
+  /** string, TTL: a web node's heartbeat; value = its connected socket count. */
+  rtNode: (nodeId: string) => `sf:rt:node:${nodeId}`,
+  /** hash: one web node's local viewer count per stream (undone by the reaper when it dies). */
+  rtNodeViewers: (nodeId: string) => `sf:rt:node-viewers:${nodeId}`,
+  /** pub/sub channel (binary): frames of a socket.io stream, published once by its streamer's node. */
+  rtFrames: (streamKey: string) => `sf:rt:frames:${streamKey}`,
+  /** pub/sub channel (JSON): socket.io stream lifecycle and viewer counts ({type, streamKey, ...}). */
+  rtEvents: () => 'sf:rt:events',
+  /** channel prefix of the socket.io Redis adapter (`sf:rt:io#/#...`). */
+  rtAdapter: () => 'sf:rt:io',
 
   /** string: id of the current poll. */
   pollCurrent: () => 'sf:poll:current',

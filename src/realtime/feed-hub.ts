@@ -19,10 +19,15 @@ interface Client {
 }
 
 export type FrameListener = (streamKey: string, frame: BusFrame) => void;
+export type EndedListener = (ev: EndedEvent) => void;
 
 export class FeedHub {
   private readonly clients = new Map<string, Set<Client>>();
   private readonly listeners = new Set<FrameListener>();
+  private readonly endedListeners = new Set<EndedListener>();
+  /** Streams subscribed by watch() (socket.io relay): the last SSE client must not unsubscribe them. */
+  private readonly watched = new Set<string>();
+  private readonly misses = new Map<string, number>();
   private readonly watchTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -43,12 +48,20 @@ export class FeedHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** Ended events of server-rendered streams (from `sf:events`), for the socket.io relay. */
+  onEnded(listener: EndedListener): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
   /** Subscribe to a stream's frames without an SSE client (socket.io relay). */
   async watch(streamKey: string): Promise<void> {
+    this.watched.add(streamKey);
     await this.sub.subscribe(keys.frames(streamKey));
   }
 
   async unwatch(streamKey: string): Promise<void> {
+    this.watched.delete(streamKey);
     if (!this.clients.get(streamKey)?.size) await this.sub.unsubscribe(keys.frames(streamKey));
   }
 
@@ -77,7 +90,7 @@ export class FeedHub {
     logger.info(`SSE client left ${redactKey(streamKey)} (${client.sent} frames sent, ${client.skipped} skipped)`);
     if (set.size === 0) {
       this.clients.delete(streamKey);
-      this.sub.unsubscribe(keys.frames(streamKey)).catch(() => {});
+      if (!this.watched.has(streamKey)) this.sub.unsubscribe(keys.frames(streamKey)).catch(() => {});
     }
   }
 
@@ -89,7 +102,10 @@ export class FeedHub {
       } catch {
         return;
       }
-      if (ev.type === 'ended') this.endStream(ev.streamKey, ev.reason);
+      if (ev.type === 'ended') {
+        this.endStream(ev.streamKey, ev.reason);
+        for (const l of this.endedListeners) l(ev);
+      }
       return;
     }
     const prefix = keys.frames('');
@@ -125,7 +141,17 @@ export class FeedHub {
   private async watchStates(): Promise<void> {
     if (this.closed || this.redis.status !== 'ready') return;
     for (const streamKey of this.clients.keys()) {
-      if ((await this.redis.hget(keys.state(streamKey), 'active')) !== 'true') this.endStream(streamKey, 'state inactive');
+      if ((await this.redis.hget(keys.state(streamKey), 'active')) === 'true') {
+        this.misses.delete(streamKey);
+        continue;
+      }
+      // Two misses in a row: a worker restoring its state after a Redis restart gets a second.
+      const n = (this.misses.get(streamKey) ?? 0) + 1;
+      this.misses.set(streamKey, n);
+      if (n >= 2) {
+        this.misses.delete(streamKey);
+        this.endStream(streamKey, 'state inactive');
+      }
     }
   }
 

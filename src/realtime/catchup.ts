@@ -1,0 +1,103 @@
+// Catch-up rings: the last frames of a stream for a viewer who joins late, bounded by count,
+// bytes and age. Socket streams keep theirs in Redis (any node can serve it; only the
+// streamer's node writes it); server-rendered streams keep a small one in each watching node.
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.js';
+import { frameBytes, type StreamFrame } from './protocol.js';
+import { decodeWire, toStreamFrame } from './wire.js';
+import { lua } from './lua.js';
+
+export interface RingLimits {
+  frames: number;
+  bytes: number;
+  ageMs: number;
+}
+
+/**
+ * Pure: how many of the newest frames to keep (sizes newest first). Always keeps the newest
+ * one, then as many as fit in the count and byte budgets.
+ */
+export function keepCount(sizesNewestFirst: readonly number[], limits: Pick<RingLimits, 'frames' | 'bytes'>): number {
+  let total = 0;
+  let n = 0;
+  for (const size of sizesNewestFirst) {
+    if (n >= limits.frames) break;
+    if (n > 0 && total + size > limits.bytes) break;
+    total += size;
+    n += 1;
+  }
+  return n;
+}
+
+// One round trip per frame, payload sent once: push + trim + expiry + publish.
+const PUSH = lua(`
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
+return 1`);
+
+/** The Redis ring of one node's streams (writer side) and of any stream (reader side). */
+export class RedisCatchup {
+  /** Sizes of the frames this node pushed, newest first, per stream it writes. */
+  private readonly sizes = new Map<string, number[]>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly limits: RingLimits,
+  ) {}
+
+  /** Push an encoded frame; `publishTo` also publishes the same bytes on that channel. */
+  push(streamKey: string, encoded: Buffer, publishTo: string | null): Promise<unknown> {
+    let sizes = this.sizes.get(streamKey);
+    if (!sizes) this.sizes.set(streamKey, (sizes = []));
+    sizes.unshift(encoded.length);
+    const keep = keepCount(sizes, this.limits);
+    sizes.length = keep;
+    return PUSH.run(this.redis, [keys.catchup(streamKey)], [encoded, keep, this.limits.ageMs, publishTo ?? '']);
+  }
+
+  /** Frames oldest first, younger than the age bound. */
+  async read(streamKey: string, now = Date.now()): Promise<StreamFrame[]> {
+    const raw = await this.redis.lrangeBuffer(keys.catchup(streamKey), 0, this.limits.frames - 1);
+    const frames: StreamFrame[] = [];
+    for (let i = raw.length - 1; i >= 0; i--) {
+      const f = decodeWire(raw[i]);
+      if (f && now - f.ts <= this.limits.ageMs) frames.push(toStreamFrame(streamKey, f));
+    }
+    return frames;
+  }
+
+  size(streamKey: string): number {
+    return this.sizes.get(streamKey)?.length ?? 0;
+  }
+
+  /** Forget the writer-side sizes (the list itself is deleted with the stream's registry entry). */
+  forget(streamKey: string): void {
+    this.sizes.delete(streamKey);
+  }
+}
+
+/** In-process ring (server-rendered streams watched by this node). */
+export class MemoryRing {
+  private frames: StreamFrame[] = [];
+  private bytes = 0;
+
+  constructor(private readonly limits: RingLimits) {}
+
+  push(frame: StreamFrame): void {
+    this.frames.push(frame);
+    this.bytes += frameBytes(frame.data);
+    while (this.frames.length > this.limits.frames || (this.frames.length > 1 && this.bytes > this.limits.bytes)) {
+      this.bytes -= frameBytes(this.frames.shift()!.data);
+    }
+  }
+
+  snapshot(now = Date.now()): StreamFrame[] {
+    return this.frames.filter((f) => now - f.timestamp <= this.limits.ageMs);
+  }
+
+  get size(): number {
+    return this.frames.length;
+  }
+}

@@ -1,0 +1,293 @@
+// What every web node shares in Redis: the registry of socket.io streams, viewer counts per
+// stream (per node too, so a dead node's viewers can be taken back), and one heartbeat per
+// node carrying its connected-socket count. Scripts keep each change atomic and publish the
+// resulting count on the events channel in the same step, so every node sees counts in order.
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.js';
+import { log, redactKey, errMessage } from '../logger.js';
+import { lua } from './lua.js';
+import type { StreamKind } from './protocol.js';
+
+const logger = log('REALTIME');
+
+export interface RegistryEntry {
+  sid: string;
+  node: string;
+  streamer: string;
+  live: boolean;
+  createdAt: number;
+  startedAt: number | null;
+}
+
+export type ClusterEvent =
+  | { type: 'viewers'; streamKey: string; count: number }
+  | { type: 'started'; streamKey: string; sid: string }
+  | { type: 'ended'; streamKey: string; sid: string; reason: string };
+
+export interface Found {
+  kind: StreamKind;
+  sid: string;
+  live: boolean;
+  streamer: string | null;
+}
+
+export interface StreamDetail {
+  streamKey: string;
+  kind: StreamKind;
+  live: boolean;
+  viewers: number;
+  bufferSize: number | null;
+}
+
+export interface ClusterStats {
+  activeStreams: number;
+  connectedUsers: number;
+  distribution: { activeStreams: number; totalViewers: number; streamDetails: StreamDetail[]; nodes: number };
+  scope: 'cluster';
+}
+
+// Shared Lua: end one socket stream (registry, counts on every node, catch-up list) and say so.
+// Key names are built in Lua from prefixes: fine on a single Redis, not on Redis Cluster.
+const END_FN = `
+local function publishViewers(channel, key, total)
+  redis.call('PUBLISH', channel, cjson.encode({type='viewers', streamKey=key, count=total}))
+end
+local function endStream(streams, viewers, nodes, nvPrefix, catchupPrefix, channel, key, reason)
+  local raw = redis.call('HGET', streams, key)
+  if not raw then return 0 end
+  local sid = cjson.decode(raw).sid
+  redis.call('HDEL', streams, key)
+  redis.call('HDEL', viewers, key)
+  redis.call('DEL', catchupPrefix .. key)
+  for _, n in ipairs(redis.call('HKEYS', nodes)) do redis.call('HDEL', nvPrefix .. n, key) end
+  redis.call('PUBLISH', channel, cjson.encode({type='ended', streamKey=key, sid=sid, reason=reason}))
+  return 1
+end
+`;
+
+// KEYS: streams, viewers, nodes. ARGV: nvPrefix, catchupPrefix, channel, key, sid ('' = any), reason
+const END = lua(`${END_FN}
+local raw = redis.call('HGET', KEYS[1], ARGV[4])
+if not raw then return 0 end
+if ARGV[5] ~= '' and cjson.decode(raw).sid ~= ARGV[5] then return 0 end
+return endStream(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6])`);
+
+// KEYS: streams, state hash of the key, viewers, this node's viewers. ARGV: key, delta, channel.
+// A join (+1) only counts for a stream that exists; a leave only undoes what this node counted.
+const DELTA = lua(`${END_FN}
+local d = tonumber(ARGV[2])
+if d > 0 then
+  if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HGET', KEYS[2], 'active') ~= 'true' then return -1 end
+else
+  local mine = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
+  if mine <= 0 then return tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') end
+  if -d > mine then d = -mine end
+end
+if redis.call('HINCRBY', KEYS[4], ARGV[1], d) <= 0 then redis.call('HDEL', KEYS[4], ARGV[1]) end
+local total = redis.call('HINCRBY', KEYS[3], ARGV[1], d)
+if total <= 0 then redis.call('HDEL', KEYS[3], ARGV[1]); total = 0 end
+publishViewers(ARGV[3], ARGV[1], total)
+return total`);
+
+// KEYS: streams, viewers, this node's viewers. ARGV: channel, then key/count pairs: this node's
+// truth. Corrects drift (a lost reply, a Redis restart); re-adds only registered socket streams.
+const RESYNC = lua(`${END_FN}
+local want = {}
+for i = 2, #ARGV, 2 do want[ARGV[i]] = tonumber(ARGV[i + 1]) end
+local function apply(k, d)
+  local total = redis.call('HINCRBY', KEYS[2], k, d)
+  if total <= 0 then redis.call('HDEL', KEYS[2], k); total = 0 end
+  publishViewers(ARGV[1], k, total)
+end
+local have = redis.call('HGETALL', KEYS[3])
+local seen = {}
+for i = 1, #have, 2 do
+  local k, old = have[i], tonumber(have[i + 1])
+  local new = want[k] or 0
+  seen[k] = true
+  if new ~= old then
+    if new <= 0 then redis.call('HDEL', KEYS[3], k) else redis.call('HSET', KEYS[3], k, new) end
+    apply(k, new - old)
+  end
+end
+for k, n in pairs(want) do
+  if not seen[k] and n > 0 and redis.call('HEXISTS', KEYS[1], k) == 1 then
+    redis.call('HSET', KEYS[3], k, n)
+    apply(k, n)
+  end
+end
+return 1`);
+
+// KEYS: streams, viewers, nodes. ARGV: nvPrefix, catchupPrefix, channel, node, aliveKey.
+// Take back a dead node's viewers and end the streams whose streamer was on it.
+const REAP = lua(`${END_FN}
+if redis.call('EXISTS', ARGV[5]) == 1 then return 0 end
+local nv = ARGV[1] .. ARGV[4]
+local h = redis.call('HGETALL', nv)
+for i = 1, #h, 2 do
+  local total = redis.call('HINCRBY', KEYS[2], h[i], -tonumber(h[i + 1]))
+  if total <= 0 then redis.call('HDEL', KEYS[2], h[i]); total = 0 end
+  publishViewers(ARGV[3], h[i], total)
+end
+redis.call('DEL', nv)
+local s = redis.call('HGETALL', KEYS[1])
+for i = 1, #s, 2 do
+  if cjson.decode(s[i + 1]).node == ARGV[4] then
+    endStream(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], s[i], 'streamer_node_lost')
+  end
+end
+redis.call('HDEL', KEYS[3], ARGV[4])
+return 1`);
+
+const NV_PREFIX = keys.rtNodeViewers('');
+const CATCHUP_PREFIX = keys.catchup('');
+
+export class ClusterState {
+  /** Viewer counts this node has asked Redis to hold (what RESYNC asserts). */
+  private readonly counted = new Map<string, number>();
+
+  constructor(
+    private readonly redis: Redis,
+    readonly nodeId: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private endArgs(): string[] {
+    return [NV_PREFIX, CATCHUP_PREFIX, keys.rtEvents()];
+  }
+
+  async putStream(streamKey: string, entry: RegistryEntry, announce: boolean): Promise<void> {
+    const m = this.redis.multi().hset(keys.rtStreams(), streamKey, JSON.stringify(entry));
+    if (announce) m.publish(keys.rtEvents(), JSON.stringify({ type: 'started', streamKey, sid: entry.sid } satisfies ClusterEvent));
+    await m.exec();
+  }
+
+  /** Ends a socket stream if it is still session `sid`; every node hears `ended`. */
+  async endStream(streamKey: string, sid: string, reason: string): Promise<boolean> {
+    const r = await END.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), streamKey, sid, reason]);
+    return r === 1;
+  }
+
+  /** A socket stream in the registry, or a server-rendered one whose state hash is active. */
+  async lookup(streamKey: string): Promise<Found | null> {
+    const [[, raw], [, state]] = (await this.redis
+      .pipeline()
+      .hget(keys.rtStreams(), streamKey)
+      .hmget(keys.state(streamKey), 'active', 'task_id')
+      .exec()) as [[unknown, string | null], [unknown, (string | null)[]]];
+    if (raw) {
+      const e = JSON.parse(raw) as RegistryEntry;
+      return { kind: 'socket', sid: e.sid, live: e.live, streamer: e.streamer };
+    }
+    if (state?.[0] === 'true') return { kind: 'server', sid: state[1] ?? '', live: true, streamer: null };
+    return null;
+  }
+
+  /** +1/-1 viewer of a stream on this node; the cluster total, or -1 when the stream is gone. */
+  async viewerDelta(streamKey: string, delta: 1 | -1): Promise<number> {
+    this.counted.set(streamKey, (this.counted.get(streamKey) ?? 0) + delta);
+    const total = (await DELTA.run(
+      this.redis,
+      [keys.rtStreams(), keys.state(streamKey), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)],
+      [streamKey, delta, keys.rtEvents()],
+    )) as number;
+    if (total < 0) this.counted.set(streamKey, (this.counted.get(streamKey) ?? 0) - delta);
+    if ((this.counted.get(streamKey) ?? 0) <= 0) this.counted.delete(streamKey);
+    return total;
+  }
+
+  /** The stream ended: its counts are gone (socket: the END script; server: dropViewers). */
+  forget(streamKey: string): void {
+    this.counted.delete(streamKey);
+  }
+
+  /** A server-rendered stream ended: take this node's viewers of it out of the totals. */
+  async dropViewers(streamKey: string): Promise<void> {
+    this.counted.delete(streamKey);
+    await this.resync();
+  }
+
+  private async resync(): Promise<void> {
+    const pairs = [...this.counted].flatMap(([k, n]) => [k, n]);
+    await RESYNC.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)], [keys.rtEvents(), ...pairs]);
+  }
+
+  /** Refresh this node's heartbeat and counts, then take back the nodes that stopped beating. */
+  async heartbeat(users: number): Promise<void> {
+    await this.redis
+      .multi()
+      .set(keys.rtNode(this.nodeId), String(users), 'PX', this.ttlMs)
+      .hset(keys.rtNodes(), this.nodeId, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() }))
+      .exec();
+    await this.resync();
+    const nodes = await this.redis.hkeys(keys.rtNodes());
+    const alive = nodes.length ? await this.redis.mget(nodes.map((n) => keys.rtNode(n))) : [];
+    for (let i = 0; i < nodes.length; i++) if (alive[i] === null) await this.reap(nodes[i]);
+  }
+
+  /** Users only (between heartbeats, when sockets come and go). */
+  async setUsers(users: number): Promise<void> {
+    await this.redis.set(keys.rtNode(this.nodeId), String(users), 'PX', this.ttlMs);
+  }
+
+  async reap(nodeId: string): Promise<boolean> {
+    const r = await REAP.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), nodeId, keys.rtNode(nodeId)]);
+    if (r === 1 && nodeId !== this.nodeId) logger.warn(`web node ${nodeId} stopped beating: its viewers and streams were taken back`);
+    return r === 1;
+  }
+
+  /** Leave the cluster cleanly (shutdown): as if dead, at once. */
+  async unregister(): Promise<void> {
+    this.counted.clear();
+    await this.redis.del(keys.rtNode(this.nodeId));
+    await this.reap(this.nodeId);
+  }
+
+  async stats(maxDetails = 100): Promise<ClusterStats> {
+    const res = (await this.redis
+      .pipeline()
+      .hgetall(keys.rtStreams())
+      .hgetall(keys.rtViewers())
+      .hkeys(keys.rtNodes())
+      .smembers(keys.active())
+      .exec()) as [unknown, unknown][];
+    const streams = res[0][1] as Record<string, string>;
+    const viewers = res[1][1] as Record<string, string>;
+    const nodes = res[2][1] as string[];
+    const serverKeys = res[3][1] as string[];
+    const alive = nodes.length ? await this.redis.mget(nodes.map((n) => keys.rtNode(n))) : [];
+    let connectedUsers = 0;
+    let liveNodes = 0;
+    alive.forEach((v, i) => {
+      if (v === null) this.reap(nodes[i]).catch((err) => logger.warn(`reap ${nodes[i]}: ${errMessage(err)}`));
+      else {
+        connectedUsers += Number(v) || 0;
+        liveNodes += 1;
+      }
+    });
+    const socketKeys = Object.keys(streams);
+    const lens = socketKeys.length
+      ? (((await socketKeys.reduce((p, k) => p.llen(keys.catchup(k)), this.redis.pipeline()).exec()) ?? []) as [unknown, number][])
+      : [];
+    const details: StreamDetail[] = socketKeys.map((k, i) => ({
+      streamKey: redactKey(k),
+      kind: 'socket',
+      live: (JSON.parse(streams[k]) as RegistryEntry).live,
+      viewers: Number(viewers[k] ?? 0),
+      bufferSize: lens[i]?.[1] ?? 0,
+    }));
+    for (const k of serverKeys) {
+      if (streams[k]) continue;
+      details.push({ streamKey: redactKey(k), kind: 'server', live: true, viewers: Number(viewers[k] ?? 0), bufferSize: null });
+    }
+    details.sort((a, b) => b.viewers - a.viewers);
+    const totalViewers = details.reduce((n, d) => n + d.viewers, 0);
+    return {
+      activeStreams: details.filter((d) => d.live).length,
+      connectedUsers,
+      distribution: { activeStreams: details.length, totalViewers, streamDetails: details.slice(0, maxDetails), nodes: liveNodes },
+      scope: 'cluster',
+    };
+  }
+}
