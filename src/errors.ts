@@ -34,7 +34,7 @@ const logger = log('APP');
 /** Errors from Redis/Postgres being unreachable become 503, not 500. */
 function isDependencyDown(err: unknown): boolean {
   const msg = errMessage(err);
-  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|ENOTFOUND|connection terminated|cannot reach/i.test(msg);
+  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|ENOTFOUND|connection terminated|cannot reach|isn't writeable|no answer within/i.test(msg);
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {

@@ -1,8 +1,13 @@
 // The one place bee-queues are built: shared Redis settings, logging, close with a bound.
+import { createRequire } from 'node:module';
 import Queue from 'bee-queue';
 import { log, errMessage } from './logger.js';
 
 const logger = log('QUEUE');
+
+// bee-queue loads its Lua scripts once, at connect; a Redis that restarts forgets them and every
+// later call fails with NOSCRIPT. Reload them whenever its command client reconnects.
+const beeLua = createRequire(import.meta.url)('bee-queue/lib/lua') as { buildCache(client: unknown): Promise<unknown> };
 
 export interface QueueOptions {
   redisUrl: string;
@@ -37,6 +42,10 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
   });
   queue.on('ready', () => {
     lastError = '';
+    const client = (queue as unknown as { client: import('node:events').EventEmitter }).client;
+    client.on('ready', () => {
+      beeLua.buildCache(client).catch((err) => logger.warn(`queue ${name}: reloading scripts: ${errMessage(err)}`));
+    });
   });
   queue.on('failed', (job, err) => logger.warn(`queue ${name}: job ${job.id} failed: ${errMessage(err)}`));
   return queue;

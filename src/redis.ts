@@ -5,12 +5,17 @@ import { log, errMessage } from './logger.js';
 
 const logger = log('APP');
 
-export function createRedis(url: string, name: string, opts: { subscriber?: boolean } = {}): Redis {
+export function createRedis(
+  url: string,
+  name: string,
+  opts: { subscriber?: boolean; /** no offline queue: answer 503 at once while Redis is away */ failFast?: boolean } = {},
+): Redis {
   const client = new Redis(url, {
     connectionName: `stream-fighter:${name}`,
     maxRetriesPerRequest: opts.subscriber ? null : 2,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     enableReadyCheck: true,
+    enableOfflineQueue: !opts.failFast,
     lazyConnect: false,
   });
   let lastError = '';

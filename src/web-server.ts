@@ -26,7 +26,7 @@ export interface WebExtras {
 }
 
 export async function startWeb(config: Config, extras: WebExtras = {}) {
-  const redis = createRedis(config.REDIS_URL, 'web');
+  const redis = createRedis(config.REDIS_URL, 'web', { failFast: true });
   const sub = createRedis(config.REDIS_URL, 'web-sub', { subscriber: true });
   await waitReady(redis, 5000);
   const queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false });

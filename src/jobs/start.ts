@@ -58,6 +58,29 @@ export interface StartResult {
   frames?: number;
 }
 
+/** Redis's run_id changes when the server restarts. */
+async function serverRunId(redis: Redis): Promise<string> {
+  return /run_id:(\w+)/.exec(await redis.info('server'))?.[1] ?? '';
+}
+
+/** Rewrite a running stream's keys after Redis lost them. */
+async function restoreState(redis: Redis, p: StartPayload, claimed: Record<string, string | number>): Promise<void> {
+  await redis
+    .multi()
+    .hset(keys.state(p.streamKey), {
+      active: 'true',
+      task_id: p.taskId,
+      fps: p.fps,
+      quality: p.quality,
+      stream_key: p.streamKey,
+      screen_id: p.screenId,
+      requested_at: p.requestedAt,
+      ...claimed,
+    })
+    .sadd(keys.active(), p.streamKey)
+    .exec();
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until we hold the lease; a dead owner's lease expires within its TTL. */
@@ -96,17 +119,22 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   const restarts = Number(state.restarts ?? 0) + (takeover ? 1 : 0);
   const startedAt = state.started_at ? Number(state.started_at) : Date.now() / 1000;
   const broadcastFps = p.broadcastFps ?? config.BROADCAST_FPS;
-  await updateState(redis, key, p.taskId, {
+  const claimed = {
     host: os.hostname(),
     port: config.PORT,
     started_at: startedAt,
     worker_id: ctx.workerId,
+    broadcast_fps: broadcastFps,
+  };
+  await updateState(redis, key, p.taskId, {
+    ...claimed,
     health: 'starting',
     heartbeat_at: Date.now() / 1000,
-    broadcast_fps: broadcastFps,
     restarts,
     ...(takeover ? { last_error: `taken over from worker ${state.worker_id}` } : {}),
   });
+  // A Redis that restarts comes back empty: the state hash vanishing then is no stop request.
+  let redisRunId = await serverRunId(redis);
   if (takeover) logger.warn(`stream ${who} taken over from worker ${state.worker_id}`);
   logger.info(`✅ stream ${who} marked active in Redis`);
 
@@ -170,7 +198,13 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
       beat += 1;
       const [stopKey, owner] = await Promise.all([redis.exists(keys.stopRequested(key)), redis.hget(keys.state(key), 'task_id')]);
       if (stopKey) return stop('requested');
-      if (owner !== p.taskId) return stop(owner ? 'replaced by another task' : 'state removed');
+      if (!owner) {
+        const runId = await serverRunId(redis);
+        if (runId === redisRunId) return stop('state removed');
+        redisRunId = runId;
+        logger.warn(`Redis restarted: restoring the state of ${who}`);
+        await restoreState(redis, p, claimed);
+      } else if (owner !== p.taskId) return stop('replaced by another task');
       if (!(await holdLease(redis, key, ctx.workerId, ttlMs))) return stop('lease lost');
       const s = pipeline!.stats();
       const bs = broadcast?.stats();
@@ -185,8 +219,24 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
       });
       if (beat === 1 || beat % 60 === 0) logger.debug(`stream ${who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
     };
+    let busy = false;
+    let failing = false;
     heartbeat = setInterval(() => {
-      tick().catch((err) => logger.warn(`heartbeat of ${who}: ${errMessage(err)}`));
+      if (busy) return;
+      busy = true;
+      tick()
+        .then(() => {
+          if (failing) logger.info(`heartbeat of ${who} is back`);
+          failing = false;
+        })
+        .catch((err) => {
+          // The stream goes on while Redis is away; say so once, not every second.
+          if (!failing) logger.warn(`heartbeat of ${who} failing (the stream goes on): ${errMessage(err)}`);
+          failing = true;
+        })
+        .finally(() => {
+          busy = false;
+        });
     }, 1000);
 
     await stopped;

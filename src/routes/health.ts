@@ -16,12 +16,21 @@ export interface HealthDeps {
   realtime?: () => Promise<{ activeStreams: number; connectedUsers: number; distribution: unknown; scope: string }>;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ok: boolean; ms: number; value?: T; error?: string }> {
+/** Runs a check with a bound: a client queueing commands for a dead server never answers. */
+async function timed<T>(fn: () => Promise<T>, limitMs = 1500): Promise<{ ok: boolean; ms: number; value?: T; error?: string }> {
   const t = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const value = await fn();
+    const value = await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+      }),
+    ]);
+    clearTimeout(timer);
     return { ok: true, ms: Math.round((performance.now() - t) * 10) / 10, value };
   } catch (err) {
+    clearTimeout(timer);
     return { ok: false, ms: Math.round(performance.now() - t), error: errMessage(err) };
   }
 }

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config.js';
 import { setDefaultStreamKey } from '../../src/keys.js';
 import { startWeb, type WebExtras, type WebHandle } from '../../src/web-server.js';
 import { WorkerRuntime, type WorkerOptions } from '../../src/jobs/runtime.js';
-import { REDIS_URL, testConfig } from './env.js';
+import { testConfig } from './env.js';
 
 export interface Stack {
   config: Config;
@@ -26,7 +26,8 @@ export async function startStack(
     worker = new WorkerRuntime(config, opts.workerOptions);
     await worker.start();
   }
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(config.REDIS_URL);
+  redis.on('error', () => {}); // tests that stop Redis on purpose
   return {
     config,
     web,
