@@ -282,6 +282,7 @@ export class PollService {
       }
       if (lost) continue;
       if (def.closedAt) await this.store.retire(def, this.closedTtl);
+      else if ((await this.store.currentId()) === null) await this.pointCurrentAt(def.id);
       this.dirty.delete(pollId);
       logger.info(`poll ${pollId}: live tally rebuilt from Postgres (${replayed} votes, ${fresh ? 'keys were missing' : 'keys kept'}) in ${Date.now() - t0} ms`);
       return;
