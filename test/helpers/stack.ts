@@ -37,7 +37,18 @@ export async function startStack(
     async close() {
       await worker?.close();
       await web.close();
+      await deleteKeys(redis, `${config.QUEUE_PREFIX}:*`).catch(() => {});
       redis.disconnect();
     },
   };
+}
+
+/** Delete keys by pattern (test-owned prefixes only). */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    if (found.length) await redis.del(...found);
+  } while (cursor !== '0');
 }
