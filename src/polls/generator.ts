@@ -119,8 +119,9 @@ export class ChatCompletionsGenerator implements PollGenerator {
       await res.body?.cancel().catch(() => undefined);
       throw new Error(`HTTP ${res.status} from the provider`);
     }
-    const body = completionSchema.parse(await res.json());
-    const parsed = draftSchema.safeParse(extractJson(body.choices[0].message.content));
+    const body = completionSchema.safeParse(await res.json());
+    if (!body.success) throw new Error('the provider answered without a message (unexpected response shape)');
+    const parsed = draftSchema.safeParse(extractJson(body.data.choices[0].message.content));
     if (!parsed.success) throw new Error(`the answer is not a poll: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     return parsed.data;
   }
