@@ -1,0 +1,56 @@
+// Start latency (POST /stream/start → first SSE frame) and stop latency (POST /stream/stop →
+// state key gone and feed closed), p50/p95 over N runs, against web + worker processes.
+import { Redis } from 'ioredis';
+import { startService } from './lib/service.js';
+import { openSse } from '../scripts/lib/sse-client.js';
+import { percentile, fmt } from './lib/stats.js';
+
+const RUNS = Number(process.env.RUNS ?? 20);
+
+async function main() {
+  const svc = await startService();
+  const redis = new Redis(svc.env.REDIS_URL);
+  const url = svc.web.url;
+  const starts: number[] = [];
+  const stopsState: number[] = [];
+  const stopsFeed: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const streamKey = `bench-latency-${i}`;
+      const stateKey = `streaming:state:${streamKey}`;
+      const t0 = performance.now();
+      const res = await fetch(`${url}/stream/start`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey, fps: 15 }) });
+      if (!res.ok) throw new Error(`start: ${res.status} ${await res.text()}`);
+      const feed = await openSse(`${url}/stream/feed?streamKey=${streamKey}`);
+      await feed.next(1, 10_000);
+      starts.push(performance.now() - t0);
+
+      await new Promise((r) => setTimeout(r, 300));
+      const t1 = performance.now();
+      const stop = await fetch(`${url}/stream/stop`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey }) });
+      if (!stop.ok) throw new Error(`stop: ${stop.status}`);
+      const stateGone = (async () => {
+        while (await redis.exists(stateKey)) await new Promise((r) => setTimeout(r, 2));
+        return performance.now() - t1;
+      })();
+      const feedClosed = feed.closed.then(() => performance.now() - t1);
+      const [s, f] = await Promise.all([stateGone, feedClosed]);
+      stopsState.push(s);
+      stopsFeed.push(f);
+    }
+  } finally {
+    redis.disconnect();
+    await svc.close();
+  }
+  const both = stopsState.map((s, i) => Math.max(s, stopsFeed[i]));
+  console.log(`control-latency: ${RUNS} runs (web and worker in separate processes, one local Redis)`);
+  console.log(`start  POST /stream/start → first SSE frame:        p50 ${fmt(percentile(starts, 50))} ms  p95 ${fmt(percentile(starts, 95))} ms  (goal p50 ≤ 1000 ms)`);
+  console.log(`stop   POST /stream/stop → state gone:             p50 ${fmt(percentile(stopsState, 50))} ms  p95 ${fmt(percentile(stopsState, 95))} ms`);
+  console.log(`stop   POST /stream/stop → feed closed:            p50 ${fmt(percentile(stopsFeed, 50))} ms  p95 ${fmt(percentile(stopsFeed, 95))} ms`);
+  console.log(`stop   POST /stream/stop → state gone and closed:  p50 ${fmt(percentile(both, 50))} ms  p95 ${fmt(percentile(both, 95))} ms  (goal p50 ≤ 300 ms)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

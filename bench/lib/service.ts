@@ -1,0 +1,27 @@
+// Start the real service for a benchmark: web and worker as separate child processes (so
+// their CPU and memory can be read apart), against the local Redis.
+import crypto from 'node:crypto';
+import { spawnWeb, spawnWorker, type Proc } from '../../test/helpers/proc.js';
+
+export async function startService(extraEnv: Record<string, string> = {}) {
+  const env = {
+    NODE_ENV: 'production',
+    API_TOKEN: 'bench-token-0000',
+    LOG_FORMAT: 'pretty',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `bqbench${crypto.randomBytes(2).toString('hex')}`,
+    HOST: '127.0.0.1',
+    ...extraEnv,
+  };
+  const [web, worker] = await Promise.all([spawnWeb(env), spawnWorker(env)]);
+  const procs: Proc[] = [web, worker];
+  return {
+    web,
+    worker,
+    env,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${env.API_TOKEN}` },
+    async close() {
+      await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+    },
+  };
+}
