@@ -43,11 +43,6 @@ export const envSchema = z
     OPENROUTER_MODEL: z.string().default('meta-llama/llama-3.3-70b-instruct'),
     OPENROUTER_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
     MAX_FRAME_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.API_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'API_TOKEN is required when NODE_ENV=production' });
-    }
   });
 
 export type Config = z.infer<typeof envSchema>;
@@ -62,9 +57,12 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = envSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Checked apart from the schema so it is listed even when other fields are wrong too.
+  if (cleaned.NODE_ENV === 'production' && !cleaned.API_TOKEN) {
+    problems.push('API_TOKEN: API_TOKEN is required when NODE_ENV=production');
   }
+  if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
 }
 

@@ -1,0 +1,33 @@
+// Start-up as a user meets it: `npm start`'s entry with no Redis, and a bad configuration.
+import { expect } from 'chai';
+import { spawnEntry } from './helpers/proc.js';
+
+describe('start-up', function () {
+  this.timeout(30_000);
+
+  it('exits with one line on how to get Redis when none answers and embedding is off', async () => {
+    const p = spawnEntry('src/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', EMBEDDED_REDIS: 'false', PORT: '0', NODE_ENV: 'development' });
+    const code = await new Promise((r) => p.child.on('exit', r));
+    expect(code).to.equal(1);
+    expect(p.output()).to.match(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1\. Start one/);
+    expect(p.output()).not.to.match(/\n\s+at /);
+  });
+
+  it('starts a private redis-server when none answers and says so', async () => {
+    const p = spawnEntry('src/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', RTMP_URL: 'off' });
+    try {
+      await p.waitFor(/started a private redis-server on port \d+/, 20_000);
+      await p.waitFor(/Stream Fighter is up/, 20_000);
+    } finally {
+      expect(await p.kill('SIGTERM')).to.equal(0);
+    }
+  });
+
+  it('refuses to start in production without API_TOKEN, listing every problem', async () => {
+    const p = spawnEntry('src/web.ts', { NODE_ENV: 'production', API_TOKEN: '', PORT: 'x' });
+    const code = await new Promise((r) => p.child.on('exit', r));
+    expect(code).to.equal(1);
+    expect(p.output()).to.match(/API_TOKEN is required when NODE_ENV=production/);
+    expect(p.output()).to.match(/PORT/);
+  });
+});

@@ -1,0 +1,88 @@
+// Pure pieces: config parsing, key names, the frame codec, the clock-paced loop.
+import { expect } from 'chai';
+import { parseConfig, ConfigError } from '../src/config.js';
+import { keys, setDefaultStreamKey } from '../src/keys.js';
+import { encodeFrame, decodeFrame } from '../src/realtime/frame-codec.js';
+import { RenderLoop } from '../src/render/loop.js';
+import { redactKey } from '../src/logger.js';
+
+describe('config', () => {
+  it('has laptop defaults', () => {
+    const c = parseConfig({});
+    expect(c).to.include({ PORT: 3000, REDIS_URL: 'redis://127.0.0.1:6379', WIDTH: 1280, HEIGHT: 720, BROADCAST_FPS: 30, VIDEO_BITRATE: '2500k' });
+    expect(c.DATABASE_URL).to.equal(undefined);
+    expect(c.RTMP_URL).to.equal(undefined);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      parseConfig({ PORT: 'abc', WIDTH: '1281', VIDEO_BITRATE: 'fast', NODE_ENV: 'production' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).to.match(/PORT/);
+      expect(problems).to.match(/WIDTH/);
+      expect(problems).to.match(/VIDEO_BITRATE/);
+      expect(problems).to.match(/API_TOKEN is required when NODE_ENV=production/);
+    }
+  });
+
+  it('treats empty strings as unset, as a .env file writes them', () => {
+    expect(parseConfig({ DATABASE_URL: '', PORT: '' }).PORT).to.equal(3000);
+  });
+});
+
+describe('Redis key names (parity)', () => {
+  it('keeps the Python names for the default stream and suffixes named ones', () => {
+    setDefaultStreamKey('default');
+    expect(keys.state('default')).to.equal('streaming:state');
+    expect(keys.stopRequested('default')).to.equal('streaming:stop_requested');
+    expect(keys.state('abc')).to.equal('streaming:state:abc');
+    expect(keys.stopRequested('abc')).to.equal('streaming:stop_requested:abc');
+    expect(keys.active()).to.equal('streaming:active');
+    expect(keys.frames('abc')).to.equal('sf:frames:abc');
+    expect(keys.lease('abc')).to.equal('sf:lease:abc');
+  });
+});
+
+describe('frame codec', () => {
+  it('round-trips sequence, time and bytes', () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
+    const f = decodeFrame(encodeFrame({ seq: 4_000_000_001, ts: 1795268987537.25, jpeg }));
+    expect(f).to.deep.equal({ seq: 4_000_000_001, ts: 1795268987537.25, jpeg });
+  });
+  it('rejects what is not a frame', () => {
+    expect(decodeFrame(Buffer.from('hello world, not a frame'))).to.equal(null);
+    expect(decodeFrame(Buffer.alloc(3))).to.equal(null);
+  });
+});
+
+describe('redaction', () => {
+  it('never shows a stream key whole', () => {
+    expect(redactKey('live_123456789_secret')).to.equal('live…(21)');
+    expect(redactKey('abc')).to.equal('****');
+  });
+});
+
+describe('RenderLoop', function () {
+  this.timeout(5000);
+  it('paces frames on the clock and skips (not queues) ticks it is late for', async () => {
+    const seen: number[] = [];
+    const loop = new RenderLoop(50, ({ frame }) => {
+      seen.push(frame);
+      if (frame === 10) {
+        const until = performance.now() + 105; // block ~5 periods
+        while (performance.now() < until);
+      }
+    });
+    loop.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    loop.stop();
+    const last = seen[seen.length - 1];
+    expect(last).to.be.within(47, 51); // 1 s at 50 fps, no drift
+    expect(loop.skipped).to.be.within(3, 7); // the blocked frames were skipped…
+    expect(seen.length + loop.skipped).to.be.within(last, last + 2); // …not run late
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).to.be.greaterThan(seen[i - 1]);
+  });
+});
