@@ -1,8 +1,12 @@
 // The registry of scenes a stream can show, by screenId.
 import type { Scene } from '../scene.js';
 import { testcard } from './testcard.js';
+import { pollScene } from './poll.js';
 
-const scenes = new Map<string, Scene<any>>([[testcard.id, testcard]]);
+const scenes = new Map<string, Scene<any>>([
+  [testcard.id, testcard],
+  [pollScene.id, pollScene],
+]);
 
 export function registerScene(scene: Scene<any>): void {
   scenes.set(scene.id, scene);
