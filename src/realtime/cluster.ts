@@ -124,6 +124,7 @@ return 1`);
 const REAP = lua(`${END_FN}
 if redis.call('EXISTS', ARGV[5]) == 1 then return 0 end
 local nv = ARGV[1] .. ARGV[4]
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 0 and redis.call('EXISTS', nv) == 0 then return 0 end
 local h = redis.call('HGETALL', nv)
 for i = 1, #h, 2 do
   local total = redis.call('HINCRBY', KEYS[2], h[i], -tonumber(h[i + 1]))

@@ -243,7 +243,7 @@ export class StreamDistributor {
     const last = frames.length ? frames[frames.length - 1].seq : -1;
     const info = this.info(ls);
     socket.emit('stream:joined', { stream: info });
-    socket.emit('stream:buffer', { streamKey, frames });
+    for (const part of bufferParts(frames)) socket.emit('stream:buffer', { streamKey, frames: part.frames, part: part.part, parts: part.parts });
     if (!ls.ring) for (const f of m.held) if (f.seq > last) socket.emit('stream:data', f);
     m.held = [];
     m.joined = true;
@@ -409,4 +409,23 @@ export function backlog(socket: RtSocket): number {
     bytes += typeof d === 'string' ? d.length : d && typeof (d as Buffer).byteLength === 'number' ? (d as Buffer).byteLength : 0;
   }
   return bytes;
+}
+
+/**
+ * socket.io's decoders accept at most 10 binary attachments per packet (socket.io-parser
+ * `maxAttachments`): the catch-up goes out in parts of at most 10 binary frames, oldest first.
+ */
+export function bufferParts(frames: StreamFrame[], maxBinary = 10): { frames: StreamFrame[]; part: number; parts: number }[] {
+  const parts: StreamFrame[][] = [[]];
+  let binary = 0;
+  for (const f of frames) {
+    const isBinary = typeof f.data !== 'string';
+    if (isBinary && binary === maxBinary) {
+      parts.push([]);
+      binary = 0;
+    }
+    parts[parts.length - 1].push(f);
+    if (isBinary) binary += 1;
+  }
+  return parts.map((p, i) => ({ frames: p, part: i + 1, parts: parts.length }));
 }

@@ -63,9 +63,12 @@ export type Ack<T extends object = object> = (res: ({ ok: true } & T) | { ok: fa
 export interface PollView {
   id: string;
   question: string;
+  /** Option keys, in order ("A", "B", ...): what vote:cast names. */
   options: string[];
+  labels: Record<string, string>;
   counts: Record<string, number>;
   total: number;
+  endsAt: string | null;
 }
 
 export interface ServerToClientEvents {
@@ -73,7 +76,8 @@ export interface ServerToClientEvents {
   'stream:created': (p: { stream: { streamKey: string } }) => void;
   'stream:started': (p: { stream: StreamInfo }) => void;
   'stream:joined': (p: { stream: StreamInfo }) => void;
-  'stream:buffer': (p: { streamKey: string; frames: StreamFrame[] }) => void;
+  /** Catch-up, oldest first; binary frames come in parts of at most 10 (socket.io's attachment limit). */
+  'stream:buffer': (p: { streamKey: string; frames: StreamFrame[]; part: number; parts: number }) => void;
   'stream:data': (p: StreamFrame) => void;
   'stream:viewers': (p: { streamKey: string; count: number }) => void;
   'stream:ended': (p: { streamKey: string; reason: string }) => void;

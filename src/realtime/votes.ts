@@ -9,11 +9,18 @@ import type { RtServer } from './distributor.js';
 
 const logger = log('REALTIME');
 
-/** What the realtime layer needs from the poll service (src/polls/service.ts satisfies it). */
+/**
+ * What the realtime layer needs from the poll service (src/polls/service.ts PollService
+ * satisfies it as is).
+ */
 export interface PollPort {
   /** The current poll, or null; any of the shapes toPollView understands. */
   current(): Promise<unknown>;
-  /** Count one vote atomically; rejects (AppError 4xx) on an invalid option or no poll. */
+  /**
+   * Count one vote atomically. Rejects with an AppError: 404 no poll, 400 with
+   * `details.field === 'option'` an invalid option, any other 4xx a refusal (already voted,
+   * poll closed) whose message the voter sees.
+   */
   vote(option: string, voterId: string): Promise<unknown>;
 }
 
@@ -27,6 +34,7 @@ export function toPollView(raw: unknown): PollView | null {
   if (!raw || typeof raw !== 'object') return null;
   const p = raw as Record<string, unknown>;
   const options: string[] = [];
+  const labels: Record<string, string> = {};
   const counts: Record<string, number> = {};
   for (const o of Array.isArray(p.options) ? p.options : []) {
     if (typeof o === 'string') options.push(o);
@@ -35,6 +43,7 @@ export function toPollView(raw: unknown): PollView | null {
       const id = String(r.id ?? r.key ?? r.option ?? r.label ?? r.text ?? r.name ?? '');
       if (!id) continue;
       options.push(id);
+      labels[id] = String(r.label ?? r.text ?? r.name ?? id);
       if ('votes' in r || 'count' in r) counts[id] = num(r.votes ?? r.count);
     }
   }
@@ -44,9 +53,13 @@ export function toPollView(raw: unknown): PollView | null {
   }
   for (const k of Object.keys(counts)) if (!options.includes(k)) options.push(k);
   if (!options.length) return null;
-  for (const o of options) counts[o] ??= 0;
+  for (const o of options) {
+    counts[o] ??= 0;
+    labels[o] ??= o;
+  }
   const total = options.reduce((n, o) => n + counts[o], 0);
-  return { id: String(p.id ?? p.pollId ?? ''), question: String(p.question ?? p.title ?? ''), options, counts, total };
+  const endsAt = typeof p.endsAt === 'string' ? p.endsAt : null;
+  return { id: String(p.id ?? p.pollId ?? ''), question: String(p.question ?? p.title ?? ''), options, labels, counts, total, endsAt };
 }
 
 export class VoteRelay {
@@ -81,15 +94,10 @@ export class VoteRelay {
   }
 
   async cast(option: string, voterId: string): Promise<void> {
-    const poll = await this.current();
-    if (!poll) throw new RtError('no_poll', 'there is no current poll');
-    if (!poll.options.includes(option)) throw new RtError('invalid_option', `"${option}" is not an option of the current poll`);
     try {
       await this.polls.vote(option, voterId);
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) throw new RtError('vote_rejected', err.message);
-      logger.warn(`vote failed: ${errMessage(err)}`);
-      throw new RtError('unavailable', 'the vote could not be counted; try again');
+      throw toVoteError(err);
     }
     this.markDirty();
   }
@@ -128,4 +136,16 @@ export class VoteRelay {
     clearInterval(this.refresher);
     if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/** The poll service's refusal as the voter hears it. */
+export function toVoteError(err: unknown): RtError {
+  if (err instanceof AppError && err.status < 500) {
+    if (err.status === 404) return new RtError('no_poll', err.message);
+    const field = (err.details as { field?: unknown } | undefined)?.field;
+    if (err.status === 400 && field === 'option') return new RtError('invalid_option', err.message);
+    return new RtError('vote_rejected', err.message);
+  }
+  logger.warn(`vote failed: ${errMessage(err)}`);
+  return new RtError('unavailable', 'the vote could not be counted; try again');
 }
