@@ -25,7 +25,7 @@ describe('realtime: server-rendered streams', function () {
     return { key, taskId };
   }
   const jpeg = (i: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), crypto.randomBytes(2000), Buffer.from([i & 0xff, 0xff, 0xd9])]);
-  const publish = (key: string, seq: number, data: Buffer) => redis.publishBuffer(keys.frames(key), encodeFrame({ seq, ts: Date.now(), jpeg: data }));
+  const publish = (key: string, seq: number, data: Buffer) => redis.publish(keys.frames(key), encodeFrame({ seq, ts: Date.now(), jpeg: data }));
 
   before(async () => {
     redis = new Redis(REDIS_URL);
