@@ -5,6 +5,7 @@ import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
 import { runWeb, runWorker } from './roles.js';
 import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
+import { startRtmpServer } from './render/rtmp-server.js';
 import { log, errMessage } from './logger.js';
 
 const logger = log('APP');
@@ -13,9 +14,18 @@ async function main(shutdown: Shutdown) {
   const base = config();
   const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production');
   const cfg = { ...base, REDIS_URL: redis.url };
-  // Worker first in the shutdown order after web: runWeb registers its step first.
+  const embedded: Array<[string, () => Promise<unknown>]> = [];
+  if (!base.RTMP_URL) {
+    // A laptop has no RTMP server: run one in-process so `ffplay rtmp://localhost:1935/live/<key>` plays.
+    const rtmp = await startRtmpServer({ port: base.RTMP_PORT });
+    cfg.RTMP_URL = `rtmp://127.0.0.1:${rtmp.port}/live`;
+    logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (ffplay rtmp://localhost:${rtmp.port}/live/<streamKey>)`);
+    embedded.push(['embedded rtmp', () => rtmp.close()]);
+  }
+  // Shutdown runs steps in the order added: web, worker, then what they used.
   const web = await runWeb(cfg, shutdown);
   await runWorker(cfg, shutdown);
+  for (const [name, step] of embedded) shutdown.add(name, step);
   if (redis.child) shutdown.add('embedded redis', () => redis.child?.kill('SIGTERM'));
   logger.info(`Stream Fighter is up: dashboard http://localhost:${web.port}/`);
 }

@@ -4,6 +4,7 @@ import { setDefaultStreamKey } from './keys.js';
 import { startWeb } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { Shutdown } from './shutdown.js';
+import { createBroadcastFactory } from './render/broadcast.js';
 
 export async function runWeb(config: Config, shutdown: Shutdown) {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
@@ -14,7 +15,7 @@ export async function runWeb(config: Config, shutdown: Shutdown) {
 
 export async function runWorker(config: Config, shutdown: Shutdown) {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
-  const worker = new WorkerRuntime(config);
+  const worker = new WorkerRuntime(config, { broadcast: await createBroadcastFactory(config) });
   shutdown.add('worker', () => worker.close());
   await worker.start();
   return worker;

@@ -19,7 +19,7 @@ const logger = log('STREAMING-TASK');
 /** A running broadcast (FFmpeg) as the start job sees it. */
 export interface Broadcast extends FrameSink {
   readonly health: Health | 'stopped';
-  stats(): { restarts: number; lastError: string | null; framesDropped?: number };
+  stats(): { restarts: number; lastError: string | null; framesDropped?: number; fps?: number; bitrateKbps?: number; pid?: number };
   /** Resolves when the broadcast gave up (too many failures in a row). */
   readonly failed: Promise<string>;
   stop(): Promise<void>;

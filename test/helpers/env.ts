@@ -32,13 +32,13 @@ export function uniqueKey(label: string): string {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 50, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 50, what = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }
