@@ -1,0 +1,157 @@
+// The broadcast through the whole service: /api/stream → worker → canvas → FFmpeg → a real
+// RTMP server started here → ffprobe. Two streams at once, failures, and no FFmpeg left behind.
+import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import request from 'supertest';
+import { freePort } from '../src/embedded/redis.js';
+import { keys } from '../src/keys.js';
+import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
+import { createBroadcastFactory } from '../src/render/broadcast.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { spawnEntry } from './helpers/proc.js';
+import { ffprobeRtmp, keyframeIntervals, videoKbps } from './helpers/media.js';
+import { testConfig, testEnv, uniqueKey, waitFor } from './helpers/env.js';
+
+/** FFmpeg processes whose parent is this test process (in-process workers). */
+function ffmpegChildren(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg']).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const state = (s: Stack, key: string) => s.redis.hgetall(keys.state(key));
+
+describe('broadcast pipeline through the service', function () {
+  this.timeout(90_000);
+  let rtmpPort: number;
+  let rtmp: RtmpServerHandle;
+  let s: Stack;
+  const a = uniqueKey('bc-a');
+  const b = uniqueKey('bc-b');
+
+  before(async () => {
+    rtmpPort = await freePort();
+    rtmp = await startRtmpServer({ port: rtmpPort, host: '127.0.0.1' });
+    const env = {
+      RTMP_URL: `rtmp://127.0.0.1:${rtmpPort}/live`,
+      WIDTH: '640',
+      HEIGHT: '360',
+      BROADCAST_FPS: '30',
+      VIDEO_BITRATE: '800k',
+      FFMPEG_MAX_FAILURES: '20',
+    };
+    const config = testConfig(env);
+    s = await startStack({ env, workerOptions: { broadcast: await createBroadcastFactory(config) } });
+  });
+  after(async () => {
+    await s?.close();
+    await rtmp?.close();
+    expect(ffmpegChildren(), 'no FFmpeg outlives the worker').to.deep.equal([]);
+  });
+
+  it('runs two streams at once, each a platform-ready H.264 Main + AAC stream', async () => {
+    await request(s.url).post('/api/stream').send({ streamKey: a, screenId: 'testcard' }).expect(201);
+    await request(s.url).post('/api/stream').send({ streamKey: b, screenId: 'testcard', broadcastFps: 25 }).expect(201);
+    await waitFor(async () => (await state(s, a)).health === 'live' && (await state(s, b)).health === 'live', 15_000, 100, 'both live');
+    expect(ffmpegChildren()).to.have.length(2);
+
+    const [pa, pb] = await Promise.all([ffprobeRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${a}`, 6), ffprobeRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${b}`, 4)]);
+    const va = pa.streams.find((x) => x.codec_type === 'video')!;
+    expect(va).to.include({ codec_name: 'h264', profile: 'Main', pix_fmt: 'yuv420p', width: 640, height: 360, avg_frame_rate: '30/1' });
+    expect(pa.streams.find((x) => x.codec_type === 'audio')).to.include({ codec_name: 'aac', sample_rate: '44100', channels: 2 });
+    expect(pb.streams.find((x) => x.codec_type === 'video')).to.include({ avg_frame_rate: '25/1' });
+    const gaps = keyframeIntervals(pa);
+    expect(gaps.length).to.be.at.least(1);
+    for (const g of gaps) expect(g).to.be.at.most(2.05);
+
+    const list = (await request(s.url).get('/api/stream').expect(200)).body.streams;
+    const mine = list.filter((x: { streamKey: string }) => [a, b].includes(x.streamKey));
+    expect(mine).to.have.length(2);
+    for (const x of mine) {
+      expect(x).to.include.keys('streamKey', 'screenId', 'fps', 'health', 'startedAt', 'frames', 'dropped', 'restarts');
+      expect(x.frames).to.be.greaterThan(0);
+    }
+  });
+
+  it('stops one stream and leaves the other live', async () => {
+    await request(s.url).delete(`/api/stream?streamKey=${b}`).expect(200);
+    await waitFor(async () => !(await s.redis.exists(keys.state(b))), 8000, 50, 'b stopped');
+    await waitFor(() => ffmpegChildren().length === 1, 8000, 50, 'one FFmpeg left');
+    const f0 = Number((await state(s, a)).frames);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sa = await state(s, a);
+    expect(sa.health).to.equal('live');
+    expect(Number(sa.frames)).to.be.greaterThan(f0 + 20);
+  });
+
+  it('restarts a killed FFmpeg and counts it', async () => {
+    const [pid] = ffmpegChildren();
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => Number((await state(s, a)).restarts) >= 1, 10_000, 100, 'restart counted');
+    await waitFor(async () => (await state(s, a)).health === 'live' && ffmpegChildren().length === 1 && ffmpegChildren()[0] !== pid, 10_000, 100, 'live again');
+    expect((await state(s, a)).last_error ?? '').not.to.include(a);
+  });
+
+  it('goes reconnecting when the RTMP server goes away and live again when it is back', async () => {
+    await rtmp.close();
+    await waitFor(async () => (await state(s, a)).health === 'reconnecting', 20_000, 100, 'reconnecting');
+    rtmp = await startRtmpServer({ port: rtmpPort, host: '127.0.0.1' });
+    await waitFor(async () => (await state(s, a)).health === 'live', 40_000, 200, 'live again');
+    const probe = await ffprobeRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${a}`, 2);
+    expect(probe.streams.some((x) => x.codec_type === 'video')).to.equal(true);
+    await request(s.url).delete(`/api/stream?streamKey=${a}`).expect(200);
+    await waitFor(() => ffmpegChildren().length === 0, 8000, 50, 'no FFmpeg left');
+  });
+
+  it('refuses an invalid stream key or an unknown screen with a 400 and starts nothing', async () => {
+    for (const body of [
+      { streamKey: 'bad key!', screenId: 'testcard' },
+      { streamKey: '', screenId: 'testcard' },
+      { streamKey: 'x'.repeat(65), screenId: 'testcard' },
+      { streamKey: uniqueKey('ok'), screenId: 'no-such-screen' },
+      { streamKey: uniqueKey('ok') },
+    ]) {
+      const res = await request(s.url).post('/api/stream').send(body).expect(400);
+      expect(res.body.message).to.match(/streamKey|screenId/);
+    }
+    await request(s.url).delete('/api/stream').expect(400);
+    await request(s.url).delete(`/api/stream?streamKey=${uniqueKey('none')}`).expect(409);
+    expect(ffmpegChildren()).to.deep.equal([]);
+  });
+});
+
+describe('broadcast failures', function () {
+  this.timeout(60_000);
+
+  it('marks a stream failed, with a redacted error, when its RTMP host never answers', async () => {
+    const closed = await freePort();
+    const env = { RTMP_URL: `rtmp://127.0.0.1:${closed}/live`, WIDTH: '320', HEIGHT: '180', FFMPEG_MAX_FAILURES: '2' };
+    const s = await startStack({ env, workerOptions: { broadcast: await createBroadcastFactory(testConfig(env)) } });
+    try {
+      const key = uniqueKey('unreachable-secret');
+      await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard' }).expect(201);
+      const st = await waitFor(async () => {
+        const h = await s.redis.hgetall(keys.state(key));
+        return h.active === 'false' ? h : null;
+      }, 30_000, 200, 'the stream to fail');
+      expect(st.health).to.equal('failed');
+      expect(st.last_error).to.match(/FFmpeg failed 2 times/);
+      expect(st.last_error).not.to.include(key);
+      expect(await s.redis.sismember(keys.active(), key)).to.equal(0);
+      expect(ffmpegChildren()).to.deep.equal([]);
+      await s.redis.del(keys.state(key));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stops the worker at start-up with a clear error when FFMPEG_PATH is wrong', async () => {
+    const p = spawnEntry('src/worker.ts', testEnv({ RTMP_URL: 'rtmp://127.0.0.1:1/live', FFMPEG_PATH: '/nonexistent/ffmpeg' }));
+    const code = await new Promise((r) => p.child.on('exit', r));
+    expect(code).to.equal(1);
+    expect(p.output()).to.match(/FFMPEG_PATH/);
+    expect(p.output()).to.match(/\/nonexistent\/ffmpeg/);
+  });
+});
