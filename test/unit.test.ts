@@ -86,3 +86,17 @@ describe('RenderLoop', function () {
     for (let i = 1; i < seen.length; i++) expect(seen[i]).to.be.greaterThan(seen[i - 1]);
   });
 });
+
+describe('timecode scene', () => {
+  it('draws a time that reads back exactly from the pixels', async () => {
+    const { createCanvas } = await import('@napi-rs/canvas');
+    const { timecode, readTimecode } = await import('../src/render/scenes/timecode.js');
+    const c = createCanvas(1280, 720);
+    const t = 1795268987537;
+    timecode.draw(c.getContext('2d'), { width: 1280, height: 720, frame: 3, timeMs: t, startedMs: t, streamKey: 'k', fps: 30 }, undefined);
+    const rgba = c.data();
+    const gray = new Uint8Array(1280 * 720);
+    for (let i = 0; i < gray.length; i++) gray[i] = rgba[i * 4];
+    expect(readTimecode(gray, 1280)).to.equal(t);
+  });
+});

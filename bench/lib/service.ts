@@ -1,6 +1,16 @@
 // Start the real service for a benchmark: web and worker as separate child processes (so
-// their CPU and memory can be read apart), against the local Redis.
+// their CPU and memory can be read apart), run from the production build (`npm run build`,
+// node dist/*.js) as in production, against the local Redis.
+
+let built = false;
+function build(): void {
+  if (built || process.env.BENCH_TSX) return;
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { ROOT } from '../../test/helpers/proc.js';
 import { spawnWeb, spawnWorker, type Proc } from '../../test/helpers/proc.js';
 
 export async function startService(extraEnv: Record<string, string> = {}) {
@@ -13,7 +23,9 @@ export async function startService(extraEnv: Record<string, string> = {}) {
     HOST: '127.0.0.1',
     ...extraEnv,
   };
-  const [web, worker] = await Promise.all([spawnWeb(env), spawnWorker(env)]);
+  build();
+  const opts = { built: !process.env.BENCH_TSX };
+  const [web, worker] = await Promise.all([spawnWeb(env, opts), spawnWorker(env, opts)]);
   const procs: Proc[] = [web, worker];
   return {
     web,

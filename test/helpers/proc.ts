@@ -19,7 +19,8 @@ export interface Proc {
 }
 
 export function spawnEntry(entry: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+  const args = entry.endsWith('.js') ? [path.join(ROOT, entry)] : ['--import', 'tsx', path.join(ROOT, entry)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,15 +60,18 @@ export function spawnEntry(entry: string, env: Record<string, string>): Proc {
   };
 }
 
-export async function spawnWeb(env: Record<string, string>): Promise<Proc & { port: number; url: string }> {
+/** Entry points run from src/ (tsx), or from the production build in dist/ when `built`. */
+const entry = (role: 'web' | 'worker', built?: boolean) => (built ? `dist/${role}.js` : `src/${role}.ts`);
+
+export async function spawnWeb(env: Record<string, string>, opts: { built?: boolean } = {}): Promise<Proc & { port: number; url: string }> {
   const port = await freePort();
-  const p = spawnEntry('src/web.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
+  const p = spawnEntry(entry('web', opts.built), { ...env, PORT: String(port), LOG_LEVEL: 'info' });
   await p.waitFor(/web listening on/);
   return Object.assign(p, { port, url: `http://127.0.0.1:${port}` });
 }
 
-export async function spawnWorker(env: Record<string, string>): Promise<Proc & { workerId: string }> {
-  const p = spawnEntry('src/worker.ts', { ...env, LOG_LEVEL: 'info' });
+export async function spawnWorker(env: Record<string, string>, opts: { built?: boolean } = {}): Promise<Proc & { workerId: string }> {
+  const p = spawnEntry(entry('worker', opts.built), { ...env, LOG_LEVEL: 'info' });
   const m = await p.waitFor(/worker (\S+) ready/);
   return Object.assign(p, { workerId: m[1] });
 }

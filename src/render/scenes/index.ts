@@ -2,10 +2,12 @@
 import type { Scene } from '../scene.js';
 import { testcard } from './testcard.js';
 import { pollScene } from './poll.js';
+import { timecode } from './timecode.js';
 
 const scenes = new Map<string, Scene<any>>([
   [testcard.id, testcard],
   [pollScene.id, pollScene],
+  [timecode.id, timecode],
 ]);
 
 export function registerScene(scene: Scene<any>): void {

@@ -1,0 +1,138 @@
+// Broadcast figures: one 1280×720 30 fps stream for 60 s (delivered fps, drops, CPU, RSS), how many
+// such streams one machine holds at ≥ 29.5 fps each, and render-to-RTMP latency from a time code.
+// The worker runs as its own process (as in production); the RTMP server and readers run here.
+// SECONDS, MAX_STREAMS and PARTS=one,many,latency tune it.
+import { execFileSync } from 'node:child_process';
+import { startService } from './lib/service.js';
+import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
+import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
+import { freePort } from '../src/embedded/redis.js';
+import { startRtmpServer } from '../src/render/rtmp-server.js';
+import { readTimecode } from '../src/render/scenes/timecode.js';
+
+const SECONDS = Number(process.env.SECONDS ?? 60);
+const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
+const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ffmpegPids(parent: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), 'ffmpeg']).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function cpuOf(pids: number[]): number {
+  return pids.reduce((n, p) => {
+    try {
+      return n + procUsage(p).cpuSeconds;
+    } catch {
+      return n;
+    }
+  }, 0);
+}
+
+async function withService<T>(fn: (svc: Awaited<ReturnType<typeof startService>>, rtmpBase: string) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const rtmp = await startRtmpServer({ port, host: '127.0.0.1' });
+  const base = `rtmp://127.0.0.1:${port}/live`;
+  const svc = await startService({ RTMP_URL: base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: String(MAX_STREAMS + 1), LOG_LEVEL: 'warn' });
+  try {
+    return await fn(svc, base);
+  } finally {
+    await svc.close();
+    await rtmp.close();
+  }
+}
+
+async function startStreams(svc: Awaited<ReturnType<typeof startService>>, keys: string[], screenId: string) {
+  for (const streamKey of keys) {
+    const r = await fetch(`${svc.web.url}/api/stream`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey, screenId, fps: 5 }) });
+    if (!r.ok) throw new Error(`start ${streamKey}: ${r.status} ${await r.text()}`);
+  }
+}
+
+async function status(svc: Awaited<ReturnType<typeof startService>>, key: string) {
+  return (await fetch(`${svc.web.url}/stream/status?streamKey=${key}`)).json() as Promise<{ frames: number; dropped: number; health: string }>;
+}
+
+/** Run `n` streams, measure every stream's delivered fps over `seconds` after a warm-up. */
+async function measure(n: number, seconds: number, screenId = 'testcard') {
+  return withService(async (svc, base) => {
+    const keys = Array.from({ length: n }, (_, i) => `bench-bc-${n}-${i}`);
+    await startStreams(svc, keys, screenId);
+    for (let i = 0; i < 100; i++) {
+      const all = await Promise.all(keys.map((k) => status(svc, k)));
+      if (all.every((s) => s.health === 'live')) break;
+      await sleep(100);
+    }
+    const readers = keys.map((k) => countFrames(`${base}/${k}`));
+    await sleep(4000); // warm-up: readers connected, encoders settled
+    const worker = svc.worker.child.pid!;
+    const pids = () => [worker, ...ffmpegPids(worker)];
+    const f0 = readers.map((r) => r.frames());
+    const s0 = await Promise.all(keys.map((k) => status(svc, k)));
+    const c0 = cpuOf(pids());
+    const rss = sampleRss(worker);
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const elapsed = (performance.now() - t0) / 1000;
+    const c1 = cpuOf(pids());
+    const f1 = readers.map((r) => r.frames());
+    const s1 = await Promise.all(keys.map((k) => status(svc, k)));
+    const mem = rss.stop();
+    readers.forEach((r) => r.close());
+    return {
+      fps: f1.map((f, i) => (f - f0[i]) / elapsed),
+      dropped: s1.map((s, i) => s.dropped - s0[i].dropped),
+      droppedTotal: s1.map((s) => s.dropped),
+      cpuPerSecond: (c1 - c0) / elapsed,
+      rssPeakMB: mem.peakMB,
+    };
+  });
+}
+
+async function latency(seconds: number) {
+  return withService(async (svc, base) => {
+    await startStreams(svc, ['bench-latency'], 'timecode');
+    await sleep(2000);
+    const lat: number[] = [];
+    const child = readGrayFrames(`${base}/bench-latency`, 1280, 720, (gray, arrived) => {
+      const t = readTimecode(gray, 1280);
+      if (t && Math.abs(arrived - t) < 60_000) lat.push(arrived - t);
+    });
+    await sleep(seconds * 1000);
+    child.kill('SIGKILL');
+    return lat.slice(30); // skip the reader's start-up burst
+  });
+}
+
+async function main() {
+  console.log(`broadcast: 1280x720 @ 30 fps, libx264 ultrafast CBR 2500k, worker in its own process, ${process.env.HOSTNAME ?? 'this machine'} (2 cores)`);
+  if (PARTS.includes('one')) {
+    const r = await measure(1, SECONDS);
+    console.log(`one stream, ${SECONDS} s: delivered ${fmt(r.fps[0], 2)} fps (goal ≥ 29.9), dropped ${r.dropped[0]} in the window (goal 0; ${r.droppedTotal[0]} since start incl. FFmpeg start-up),` +
+      ` worker+FFmpeg ${fmt(r.cpuPerSecond, 2)} CPU-s/s, worker RSS peak ${fmt(r.rssPeakMB)} MB (goal < 200)`);
+  }
+  if (PARTS.includes('many')) {
+    let held = 0;
+    for (let n = 2; n <= MAX_STREAMS; n++) {
+      const r = await measure(n, Math.min(20, SECONDS));
+      const min = Math.min(...r.fps);
+      console.log(`${n} streams: min ${fmt(min, 2)} fps, mean ${fmt(r.fps.reduce((a, b) => a + b, 0) / n, 2)} fps, dropped ${r.dropped.join('/')}, ${fmt(r.cpuPerSecond, 2)} CPU-s/s, worker RSS ${fmt(r.rssPeakMB)} MB`);
+      if (min >= 29.5) held = n;
+      else break;
+    }
+    console.log(`concurrent streams held at ≥ 29.5 fps each: ${held} (goal ≥ 4)`);
+  }
+  if (PARTS.includes('latency')) {
+    const lat = await latency(Math.min(20, SECONDS));
+    console.log(`render-to-RTMP latency (time code, decoded by an ffmpeg reader with nobuffer/low_delay): p50 ${fmt(percentile(lat, 50), 0)} ms, p95 ${fmt(percentile(lat, 95), 0)} ms over ${lat.length} frames (goal p50 ≤ 500 ms)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
