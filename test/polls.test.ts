@@ -11,6 +11,8 @@ import type { PollEvent, PollView } from '../src/polls/types.js';
 import { DATABASE_KINDS, type TestDatabase } from './helpers/databases.js';
 import { deleteKeys, pollApp, PollHarness, REDIS_URL, TOKEN, uniquePrefix } from './helpers/polls.js';
 import { Redis } from 'ioredis';
+import http from 'node:http';
+import { installPollFastPath } from '../src/routes/poll.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -358,6 +360,37 @@ for (const kind of DATABASE_KINDS) {
       app = pollApp(svc);
       expect((await svc.ensurePoll()).id).to.equal(poll.id);
       expect((await request(app).get('/api/poll')).body).to.deep.equal(before);
+    });
+
+    it('serves GET /api/poll from the HTTP server fast path exactly as the router does', async () => {
+      await openPoll();
+      await svc.vote('A', voter('fast'));
+      const server = http.createServer(app);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      try {
+        const viaRouter = await request(server).get('/api/poll').expect(200);
+        const uninstall = installPollFastPath(server, svc);
+        const viaFast = await request(server).get('/api/poll?x=1').expect(200);
+        expect(viaFast.text).to.equal(viaRouter.text);
+        expect(viaFast.headers['content-type']).to.equal('application/json; charset=utf-8');
+        expect(viaFast.headers['cache-control']).to.equal('no-store');
+        // Everything else still reaches the app.
+        await request(server).post('/api/vote').send({ option: 'B', voterId: voter('fast') }).expect(200);
+        expect((await request(server).get('/api/poll')).body.total).to.equal(2);
+        expect((await request(server).get('/api/polls/abc')).status).to.equal(400);
+        // No poll: the app answers its usual 404.
+        const empty = await h.service(t.db.pool, { keys: (await import('../src/polls/store.js')).pollKeys(uniquePrefix('none')) });
+        (empty as any).load = async () => null;
+        const other = http.createServer(pollApp(empty));
+        installPollFastPath(other, empty);
+        const res = await request(other).get('/api/poll');
+        expect(res.status).to.equal(404);
+        expect(res.body.error).to.equal('not_found');
+        uninstall();
+        expect(server.listeners('request')).to.have.length(1);
+      } finally {
+        server.close();
+      }
     });
 
     it('publishes every change on the events channel, and another process sees votes at once', async () => {

@@ -377,7 +377,8 @@ export class PollService {
       if (!def) return null;
       const view = buildView(def, counts);
       if (this.view && this.view.id === pollId) this.setView(view);
-      await this.publish({ type: 'tally', poll: view });
+      // Not awaited: the voters need not wait for the fan-out (same connection, so in order).
+      void this.publish({ type: 'tally', poll: view });
       return view;
     } catch (err) {
       logger.error(`poll ${pollId}: ${votes.length} recorded votes not yet counted live (Redis: ${errMessage(err)}); will replay from Postgres`);
