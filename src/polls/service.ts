@@ -13,7 +13,8 @@ import { badRequest, conflict, notFound } from '../errors.js';
 import { log, errMessage } from '../logger.js';
 import { BuiltinGenerator, type PollGenerator } from './generator.js';
 import { MicroBatcher } from './batcher.js';
-import { countVotes, getOpenPoll, getPollById, insertVotes, rotatePoll, totalVotes, voteKey, votesOf, type VoteRow } from './repo.js';
+import { countVotes, getOpenPoll, getPollById, insertVotes, rotatePoll, voteKey, type VoteRow } from './repo.js';
+import { TallyRecovery } from './recovery.js';
 import { PollStore, pollKeys, type PollKeys } from './store.js';
 import { subscribeChannel } from './subscribe.js';
 import { buildView, mergeView, resolveOption } from './tally.js';
@@ -70,10 +71,8 @@ export class PollService {
   private viewJson: string | null = null;
   private viewAt = 0;
   private refreshing: Promise<PollView | null> | null = null;
-  private readonly rebuilding = new Map<number, Promise<void>>();
   private readonly closedCache = new Map<number, PollView>();
-  private readonly dirty = new Set<number>();
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly recovery: TallyRecovery;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private closed = false;
@@ -84,6 +83,12 @@ export class PollService {
     this.generator = opts.generator ?? new BuiltinGenerator();
     this.cacheMs = opts.cacheMs ?? (opts.subscriber ? 1000 : 250);
     this.closedTtl = opts.closedTtlSeconds ?? 86_400;
+    this.recovery = new TallyRecovery(opts.pool, this.store, {
+      closedTtlSeconds: this.closedTtl,
+      onRepaired: () => {
+        this.viewAt = 0;
+      },
+    });
     const poolMax = (opts.pool as unknown as { options?: { max?: number } }).options?.max ?? 10;
     this.batcher = new MicroBatcher((items) => this.runBatch(items), {
       maxBatch: opts.maxBatch ?? 1000,
@@ -110,7 +115,7 @@ export class PollService {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.reconcileTimer);
-    clearTimeout(this.retryTimer);
+    this.recovery.close();
     await this.batcher.drain();
     await this.unsubscribe?.();
   }
@@ -124,10 +129,11 @@ export class PollService {
       if (r.created) return (await this.install(r.created, r.closed)).poll;
       open = r.open;
     }
-    const live = await this.store.read(open.id);
-    if (!live) await this.rebuild(open.id);
-    await this.pointCurrentAt(open.id);
+    if (!(await this.store.read(open.id))) await this.rebuild(open.id);
+    await this.recovery.pointCurrentAt(open.id);
     this.viewAt = 0;
+    // Votes a crashed process recorded but never counted live: caught up in the background.
+    this.reconcile().catch((err) => logger.warn(`poll reconcile failed: ${errMessage(err)}`));
     return (await this.refresh()) ?? buildView(open, {});
   }
 
@@ -228,78 +234,18 @@ export class PollService {
   }
 
   /**
-   * Compares Redis with Postgres for the open poll and replays the votes Redis is missing.
-   * Postgres is counted first and Redis after a pause, so votes in flight between the two
-   * (committed, not yet counted live) do not look like losses.
+   * Compares Redis with Postgres for the open poll and replays what Redis is missing
+   * (see TallyRecovery.reconcile). True if it repaired something.
    */
   async reconcile(settleMs = 1000): Promise<boolean> {
-    const open = await getOpenPoll(this.pool);
-    if (!open) return false;
-    const currentId = await this.store.currentId();
-    if (currentId !== open.id) {
-      logger.warn(`Redis points at poll ${currentId ?? '(none)'} but poll ${open.id} is open: repairing`);
-      await this.rebuild(open.id);
-      await this.pointCurrentAt(open.id);
-      this.viewAt = 0;
-      return true;
-    }
-    const inDb = await totalVotes(this.pool, open.id);
-    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
-    const live = await this.store.read(open.id);
-    const inRedis = live ? await this.store.voterCount(open.id) : -1;
-    if (inRedis >= inDb) return false;
-    logger.warn(`poll ${open.id}: Redis counts ${Math.max(inRedis, 0)} voters, Postgres ${inDb}: rebuilding`);
-    await this.rebuild(open.id);
-    this.viewAt = 0;
-    return true;
+    const repaired = await this.recovery.reconcile(settleMs);
+    if (repaired) this.viewAt = 0;
+    return repaired;
   }
 
   /** Recreates a poll's live keys from Postgres; safe while votes keep arriving. */
   rebuild(pollId: number): Promise<void> {
-    let p = this.rebuilding.get(pollId);
-    if (!p) {
-      p = this.doRebuild(pollId).finally(() => this.rebuilding.delete(pollId));
-      this.rebuilding.set(pollId, p);
-    }
-    return p;
-  }
-
-  private async doRebuild(pollId: number): Promise<void> {
-    const t0 = Date.now();
-    const def = await getPollById(this.pool, pollId);
-    if (!def) throw new Error(`poll ${pollId} does not exist`);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const fresh = await this.store.init(def);
-      let replayed = 0;
-      let lost = false;
-      for await (const page of votesOf(this.pool, pollId)) {
-        // Replaying a vote that is already counted changes nothing (the voter is in the set).
-        if ((await this.store.apply(pollId, page)) === null) {
-          lost = true;
-          break;
-        }
-        replayed += page.length;
-      }
-      if (lost) continue;
-      if (def.closedAt) await this.store.retire(def, this.closedTtl);
-      else if ((await this.store.currentId()) === null) await this.pointCurrentAt(def.id);
-      this.dirty.delete(pollId);
-      logger.info(`poll ${pollId}: live tally rebuilt from Postgres (${replayed} votes, ${fresh ? 'keys were missing' : 'keys kept'}) in ${Date.now() - t0} ms`);
-      return;
-    }
-    throw new Error(`poll ${pollId}: Redis keys keep disappearing during the rebuild`);
-  }
-
-  /** Sets Redis's current pointer, then checks Postgres still agrees (another process may have rotated meanwhile). */
-  private async pointCurrentAt(id: number): Promise<void> {
-    let want = id;
-    for (let i = 0; i < 5; i++) {
-      await this.store.setCurrent(want);
-      const open = await getOpenPoll(this.pool);
-      if (!open || open.id === want) return;
-      if (!(await this.store.read(open.id))) await this.rebuild(open.id);
-      want = open.id;
-    }
+    return this.recovery.rebuild(pollId);
   }
 
   private async load(): Promise<PollView | null> {
@@ -309,14 +255,14 @@ export class PollService {
     const open = await getOpenPoll(this.pool);
     if (!open) return null;
     await this.rebuild(open.id);
-    await this.pointCurrentAt(open.id);
+    await this.recovery.pointCurrentAt(open.id);
     const again = await this.store.readCurrent();
     return again ? buildView(again.def, again.counts) : buildView(open, await countVotes(this.pool, open.id));
   }
 
   private async install(created: PollDef, closed: PollDef | null): Promise<{ poll: PollView; closed: PollView | null }> {
     await this.store.init(created);
-    await this.pointCurrentAt(created.id);
+    await this.recovery.pointCurrentAt(created.id);
     let closedView: PollView | null = null;
     if (closed) {
       closedView = buildView(closed, closed.finalTally ?? {});
@@ -382,27 +328,9 @@ export class PollService {
       return view;
     } catch (err) {
       logger.error(`poll ${pollId}: ${votes.length} recorded votes not yet counted live (Redis: ${errMessage(err)}); will replay from Postgres`);
-      this.markDirty(pollId);
+      this.recovery.markDirty(pollId);
       return null;
     }
-  }
-
-  private markDirty(pollId: number): void {
-    this.dirty.add(pollId);
-    if (this.retryTimer || this.closed) return;
-    const retry = () => {
-      this.retryTimer = undefined;
-      const ids = [...this.dirty];
-      Promise.all(ids.map((id) => this.rebuild(id)))
-        .then(() => {
-          this.viewAt = 0;
-        })
-        .catch((err) => {
-          logger.warn(`replaying votes into Redis failed, retrying: ${errMessage(err)}`);
-          if (!this.closed) this.retryTimer = setTimeout(retry, 2000);
-        });
-    };
-    this.retryTimer = setTimeout(retry, 500);
   }
 
   private async publish(event: PollEvent): Promise<void> {
