@@ -89,6 +89,13 @@ describe('redact', () => {
     expect(out).to.equal("[tee @ 0x1] Slave '[f=flv]rtmp://h/live/supe…(13)': error; retry rtmp://h/live/supe…(13)");
   });
 
+  it('matches the key as a whole token only, so a short key does not mangle words', () => {
+    expect(redact('spawn /nonexistent/ffmpeg ENOENT; rtmp://h/live/x: refused', 'x')).to.equal(
+      'spawn /nonexistent/ffmpeg ENOENT; rtmp://h/live/****: refused',
+    );
+    expect(redact("'rtmp://h/live/ab-1'|rtmp://h/live/ab-12", 'ab-1')).to.equal("'rtmp://h/live/****'|rtmp://h/live/ab-12");
+  });
+
   it('leaves text without the key alone', () => {
     expect(redact('Connection refused', 'supersecret42')).to.equal('Connection refused');
     expect(redact('anything', '')).to.equal('anything');

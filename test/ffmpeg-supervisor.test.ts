@@ -49,7 +49,7 @@ function pump(sup: FfmpegSupervisor): () => void {
   return () => clearInterval(timer);
 }
 
-function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+function waitFor(what: string | (() => string), cond: () => boolean, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const timer = setInterval(() => {
@@ -58,7 +58,7 @@ function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<
         resolve();
       } else if (Date.now() - started > timeoutMs) {
         clearInterval(timer);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`));
       }
     }, 20);
   });
@@ -127,7 +127,7 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
   }
 
   const health = (): FfmpegHealth => sup!.stats().health;
-  const waitHealth = (h: FfmpegHealth, timeoutMs = 10_000) => waitFor(`health ${h} (now ${health()})`, () => health() === h, timeoutMs);
+  const waitHealth = (h: FfmpegHealth, timeoutMs = 10_000) => waitFor(() => `health ${h} (now ${health()})`, () => health() === h, timeoutMs);
 
   beforeEach(() => {
     server = undefined;
@@ -236,6 +236,25 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     expect(failed!.lastError).to.not.include(KEY);
     expect(failed!.lastError).to.include('sfTe…(16)');
     expect(sup.writeFrame(Buffer.alloc(W * H * 4))).to.equal(false);
+  });
+
+  it('a run that stayed live long enough resets the failure count', async () => {
+    const { sup } = await setup({ maxFailures: 2, healthyRunMs: 400 });
+    for (let i = 1; i <= 2; i++) {
+      await waitHealth('live');
+      await new Promise((r) => setTimeout(r, 600));
+      process.kill(sup.stats().pid!, 'SIGKILL');
+      await waitHealth('reconnecting');
+    }
+    await waitHealth('live'); // with maxFailures 2, two short runs in a row would have been 'failed'
+    expect(sup.stats().restarts).to.equal(2);
+  });
+
+  it('an FFmpeg that cannot be spawned fails with a clear lastError', async () => {
+    const { sup } = await setup({ ffmpegPath: '/nonexistent/ffmpeg', maxFailures: 2, backoffInitialMs: 20 });
+    await waitHealth('failed');
+    expect(sup.stats().lastError).to.equal('could not run FFmpeg (/nonexistent/ffmpeg): spawn /nonexistent/ffmpeg ENOENT');
+    expect(sup.stats().pid).to.equal(undefined);
   });
 
   it('tee: one dead destination does not stop the live one', async () => {

@@ -32,6 +32,11 @@ export function redactStreamPaths(text: string): string {
     .replace(/name=([A-Za-z0-9_-]+)/g, (_m, name: string) => `name=${redactKey(name)}`);
 }
 
+/** Base URL FFmpeg publishes to on the embedded server (RTMP_URL's role when it is unset). */
+export function localRtmpBase(port: number, app = 'live'): string {
+  return `rtmp://127.0.0.1:${port}/${app}`;
+}
+
 let nmsPrepared = false;
 
 /** Node-media-server keeps its config, sessions and broadcasts in one module-level Context. */

@@ -83,8 +83,13 @@ export function parseRtmpUrls(value: string, streamKey: string): string[] {
     });
 }
 
-/** Replaces every occurrence of the stream key (stderr lines, URLs, errors) with its redacted form. */
+/**
+ * Replaces the stream key (in stderr lines, URLs, errors) with its redacted form. Keys are made of
+ * [A-Za-z0-9_-], so only whole runs of those characters match: a short key such as `x` must not
+ * mangle "nonexistent".
+ */
 export function redact(text: string, streamKey: string): string {
   if (!streamKey) return text;
-  return text.split(streamKey).join(redactKey(streamKey));
+  if (!/^[A-Za-z0-9_-]+$/.test(streamKey)) return text.split(streamKey).join(redactKey(streamKey));
+  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${streamKey}(?![A-Za-z0-9_-])`, 'g'), redactKey(streamKey));
 }
