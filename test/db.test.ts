@@ -1,5 +1,6 @@
 // The database layer against real PostgreSQL and embedded PGlite: migrations (empty, already
 // migrated, two at once), the sessions record, and the embedded server's own rules.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -229,6 +230,29 @@ describe('embedded database (PGlite) rules', function () {
     } finally {
       await pool.end();
       await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a committed row when its process is killed (SIGKILL) right after the commit', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-pglite-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'pglite-child.ts'), dataDir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, LOG_LEVEL: 'warn' },
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d) => String(d).includes('committed') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited (${code}) before committing`)));
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // Its lock names a dead process, so we may take the directory over; the row is there.
+      const db = await openDatabase({ dataDir });
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM stream_sessions WHERE stream_key = 'crash'`);
+      await db.close();
+      expect(rows[0].n).to.equal(1);
+    } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
