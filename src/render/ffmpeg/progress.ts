@@ -53,3 +53,29 @@ export class ProgressParser {
     }
   }
 }
+
+/** fps and bitrate over the last few seconds of progress blocks (FFmpeg's own are run averages). */
+export class RateWindow {
+  private samples: Array<{ t: number; block: ProgressBlock }> = [];
+
+  constructor(private readonly windowMs = 3000) {}
+
+  push(block: ProgressBlock, now = Date.now()): void {
+    this.samples.push({ t: now, block });
+    while (this.samples.length > 2 && now - this.samples[0].t > this.windowMs) this.samples.shift();
+  }
+
+  rates(): { fps: number; bitrateKbps?: number } {
+    if (this.samples.length < 2) return { fps: 0 };
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const seconds = (last.t - first.t) / 1000;
+    const fps = seconds > 0 ? (last.block.frame - first.block.frame) / seconds : 0;
+    let bitrateKbps = last.block.bitrateKbps;
+    const [a, b] = [first.block, last.block];
+    if (a.totalSize !== undefined && b.totalSize !== undefined && a.outTimeUs !== undefined && b.outTimeUs !== undefined && b.outTimeUs > a.outTimeUs) {
+      bitrateKbps = ((b.totalSize - a.totalSize) * 8) / ((b.outTimeUs - a.outTimeUs) / 1000);
+    }
+    return { fps: Math.round(fps * 10) / 10, ...(bitrateKbps !== undefined ? { bitrateKbps: Math.round(bitrateKbps) } : {}) };
+  }
+}

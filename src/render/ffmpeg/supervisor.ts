@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
 import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
-import { ProgressParser, type ProgressBlock } from './progress.js';
+import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
 
 export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -62,15 +62,7 @@ function trackChild(child: ChildProcess): void {
 
 const STDERR_TAIL_LINES = 5;
 const STDERR_LOG_LINES_PER_RUN = 20;
-const RATE_WINDOW_MS = 3000;
 const STALL_CHECK_MS = 250;
-
-interface Sample {
-  t: number;
-  frame: number;
-  totalSize?: number;
-  outTimeUs?: number;
-}
 
 /** One FFmpeg process; events of an old run never touch the next one. */
 interface Run {
@@ -85,8 +77,7 @@ interface Run {
   stalled: boolean;
   stderrTail: string[];
   stderrLogged: number;
-  samples: Sample[];
-  ffmpegBitrateKbps?: number;
+  rates: RateWindow;
 }
 
 export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
@@ -157,7 +148,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   }
 
   stats(): FfmpegStats {
-    const rates = this.rates();
+    const live = this.run && !this.run.ended ? this.run : undefined;
+    const rates = live ? live.rates.rates() : { fps: 0 };
     return {
       framesWritten: this.framesWritten,
       framesDropped: this.framesDropped,
@@ -166,7 +158,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       health: this.health,
       fps: rates.fps,
       ...(rates.bitrateKbps !== undefined ? { bitrateKbps: rates.bitrateKbps } : {}),
-      pid: this.run && !this.run.ended ? this.run.child.pid : undefined,
+      pid: live?.child.pid,
     };
   }
 
@@ -204,7 +196,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       stalled: false,
       stderrTail: [],
       stderrLogged: 0,
-      samples: [],
+      rates: new RateWindow(),
     };
     this.run = run;
     if (child.pid !== undefined) trackChild(child);
@@ -246,9 +238,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private onProgress(run: Run, block: ProgressBlock): void {
     if (run.ended) return;
     const now = Date.now();
-    run.ffmpegBitrateKbps = block.bitrateKbps;
-    run.samples.push({ t: now, frame: block.frame, totalSize: block.totalSize, outTimeUs: block.outTimeUs });
-    while (run.samples.length > 2 && now - run.samples[0].t > RATE_WINDOW_MS) run.samples.shift();
+    run.rates.push(block, now);
     if (block.frame <= run.lastFrame) return;
     run.lastFrame = block.frame;
     run.lastProgressAt = now;
@@ -301,20 +291,6 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       this.restarts += 1;
       this.spawnRun();
     }, delay);
-  }
-
-  private rates(): { fps: number; bitrateKbps?: number } {
-    const run = this.run;
-    if (!run || run.ended || run.samples.length < 2) return { fps: 0 };
-    const first = run.samples[0];
-    const last = run.samples[run.samples.length - 1];
-    const seconds = (last.t - first.t) / 1000;
-    const fps = seconds > 0 ? (last.frame - first.frame) / seconds : 0;
-    let bitrateKbps = run.ffmpegBitrateKbps;
-    if (first.totalSize !== undefined && last.totalSize !== undefined && first.outTimeUs !== undefined && last.outTimeUs !== undefined && last.outTimeUs > first.outTimeUs) {
-      bitrateKbps = ((last.totalSize - first.totalSize) * 8) / ((last.outTimeUs - first.outTimeUs) / 1000);
-    }
-    return { fps: Math.round(fps * 10) / 10, ...(bitrateKbps !== undefined ? { bitrateKbps: Math.round(bitrateKbps) } : {}) };
   }
 
   private healthEvent(): HealthEvent {
