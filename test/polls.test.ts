@@ -362,6 +362,34 @@ for (const kind of DATABASE_KINDS) {
       expect((await request(app).get('/api/poll')).body).to.deep.equal(before);
     });
 
+    it('opens the next poll when one ends (autoNext), once, however many processes run it', async () => {
+      await svc.generate({ draft: { question: 'Ends soon?', options: ['yes', 'no'] }, durationSeconds: 1 });
+      const auto = { durationSeconds: 30, afterEndMs: 0, checkMs: 60_000 };
+      const a = await h.service(t.db.pool, { autoNext: auto });
+      const b = await h.service((await t.openAnother()).pool, { autoNext: auto });
+      expect(await a.rotateIfEnded()).to.equal(null); // not ended yet
+      const { rows: before } = await t.db.pool.query('SELECT max(id)::int AS id FROM polls');
+      await sleep(1100);
+      const [ra, rb] = await Promise.all([a.rotateIfEnded(), b.rotateIfEnded()]);
+      const made = [ra, rb].filter(Boolean);
+      expect(made).to.have.length(1);
+      const { rows } = await t.db.pool.query('SELECT id, ends_at FROM polls WHERE id > $1', [before[0].id]);
+      expect(rows).to.have.length(1);
+      expect(rows[0].ends_at.getTime() - Date.now()).to.be.within(25_000, 31_000);
+      expect((await b.refresh())?.id).to.equal(made[0]!.id);
+      expect((await a.current())?.id).to.equal(made[0]!.id);
+      // On a timer it happens by itself.
+      await svc.generate({ draft: { question: 'Ends now?', options: ['yes', 'no'] }, durationSeconds: 1 });
+      const timed = await h.service(t.db.pool, { autoNext: { durationSeconds: 30, afterEndMs: 0, checkMs: 100 } });
+      const startId = (await timed.refresh())!.id;
+      const deadline = Date.now() + 5000;
+      while ((await timed.current())!.id === startId && Date.now() < deadline) await sleep(100);
+      expect((await timed.current())!.id).to.be.greaterThan(startId);
+      await h.closeServices();
+      svc = await h.service(t.db.pool, { subscribe: true });
+      app = pollApp(svc);
+    });
+
     it('serves GET /api/poll from the HTTP server fast path exactly as the router does', async () => {
       await openPoll();
       await svc.vote('A', voter('fast'));

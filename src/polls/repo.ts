@@ -109,12 +109,14 @@ export const voteKey = (pollId: number, voterId: string) => `${pollId}\u0000${vo
 /**
  * Closes the open poll (recording its final tally) and opens a new one, in one transaction.
  * A transaction-scoped advisory lock serialises concurrent calls across processes. With
- * `onlyIfNone`, does nothing when a poll is already open (start-up of several processes).
+ * `onlyIfNone`, does nothing when a poll is already open (start-up of several processes);
+ * with `expectOpenId`, does nothing unless that poll is the open one (several processes
+ * rotating an ended poll: the first one wins).
  */
 export async function rotatePoll(
   pool: pg.Pool,
   draft: PollDraft,
-  opts: { endsAt?: Date | null; onlyIfNone?: boolean } = {},
+  opts: { endsAt?: Date | null; onlyIfNone?: boolean; expectOpenId?: number } = {},
 ): Promise<{ created: PollDef | null; closed: PollDef | null; open: PollDef }> {
   const client = await pool.connect();
   try {
@@ -123,7 +125,10 @@ export async function rotatePoll(
     const { rows: openRows } = await client.query(
       `SELECT ${POLL_COLUMNS} FROM polls WHERE closed_at IS NULL ORDER BY id DESC FOR UPDATE`,
     );
-    if (opts.onlyIfNone && openRows.length) {
+    const skip =
+      (opts.onlyIfNone && openRows.length > 0) ||
+      (opts.expectOpenId !== undefined && Number(openRows[0]?.id) !== opts.expectOpenId);
+    if (skip && openRows.length) {
       await client.query('COMMIT');
       return { created: null, closed: null, open: rowToDef(openRows[0]) };
     }

@@ -40,6 +40,12 @@ export interface PollServiceOptions {
   closedTtlSeconds?: number;
   /** Period of the Redis-vs-Postgres check (default 30 s; 0 turns it off). */
   reconcileMs?: number;
+  /**
+   * A 24/7 loop of polls: every poll this service opens by itself lasts `durationSeconds`,
+   * and `afterEndMs` after one ends (showing its result) the next one opens. Any number of
+   * processes may run it: the first to rotate an ended poll wins, the others see it done.
+   */
+  autoNext?: { durationSeconds: number; afterEndMs?: number; checkMs?: number };
 }
 
 export interface VoteResult {
@@ -74,6 +80,8 @@ export class PollService {
   private readonly closedCache = new Map<number, PollView>();
   private readonly recovery: TallyRecovery;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private autoTimer: NodeJS.Timeout | undefined;
+  private rotating = false;
   private unsubscribe: (() => Promise<void>) | undefined;
   private closed = false;
 
@@ -108,6 +116,13 @@ export class PollService {
       }, every);
       this.reconcileTimer.unref();
     }
+    const auto = this.opts.autoNext;
+    if (auto && !this.autoTimer) {
+      this.autoTimer = setInterval(() => {
+        this.rotateIfEnded().catch((err) => logger.warn(`opening the next poll failed: ${errMessage(err)}`));
+      }, auto.checkMs ?? 1000);
+      this.autoTimer.unref();
+    }
   }
 
   /** Lets in-flight votes finish, then stops listening. Safe to call twice. */
@@ -115,6 +130,7 @@ export class PollService {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.reconcileTimer);
+    clearInterval(this.autoTimer);
     this.recovery.close();
     await this.batcher.drain();
     await this.unsubscribe?.();
@@ -125,7 +141,7 @@ export class PollService {
     let open = await getOpenPoll(this.pool);
     if (!open) {
       const draft = await this.generator.generate();
-      const r = await rotatePoll(this.pool, draft, { onlyIfNone: true });
+      const r = await rotatePoll(this.pool, draft, { onlyIfNone: true, endsAt: this.autoEndsAt() });
       if (r.created) return (await this.install(r.created, r.closed)).poll;
       open = r.open;
     }
@@ -214,6 +230,34 @@ export class PollService {
     const endsAt = opts.durationSeconds ? new Date(Date.now() + opts.durationSeconds * 1000) : null;
     const r = await rotatePoll(this.pool, draft, { endsAt });
     return this.install(r.created!, r.closed);
+  }
+
+  /**
+   * With `autoNext`: if the open poll ended more than `afterEndMs` ago, opens the next one
+   * (unless another process just did). Returns the new poll, or null when nothing was due.
+   */
+  async rotateIfEnded(): Promise<PollView | null> {
+    const auto = this.opts.autoNext;
+    if (!auto || this.rotating || this.closed) return null;
+    const v = await this.current();
+    if (!v?.endsAt || Date.parse(v.endsAt) + (auto.afterEndMs ?? 5000) > Date.now()) return null;
+    this.rotating = true;
+    try {
+      const draft = await this.generator.generate(v.question);
+      const r = await rotatePoll(this.pool, draft, { endsAt: this.autoEndsAt(), expectOpenId: v.id });
+      if (!r.created) {
+        this.viewAt = 0; // someone else rotated: pick it up
+        return null;
+      }
+      return (await this.install(r.created, r.closed)).poll;
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private autoEndsAt(): Date | null {
+    const d = this.opts.autoNext?.durationSeconds;
+    return d ? new Date(Date.now() + d * 1000) : null;
   }
 
   /** Any poll by id: a closed one with its final tally, the open one with live counts. */
