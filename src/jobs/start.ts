@@ -7,8 +7,8 @@ import type { Config } from '../config.js';
 import { keys } from '../keys.js';
 import { log, errMessage, redactKey } from '../logger.js';
 import { getScene } from '../render/scenes/index.js';
-import { RenderPipeline, type FrameSink } from '../render/pipeline.js';
-import type { SceneSource } from '../render/scene.js';
+import type { FrameSink } from '../render/pipeline.js';
+import { ThreadedPipeline } from '../render/threaded-pipeline.js';
 import { encodeFrame } from '../realtime/frame-codec.js';
 import type { StartPayload } from './definitions.js';
 import { clearState, readState, updateState, type Health } from './state.js';
@@ -152,9 +152,8 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   ctx.shuttingDown.then(() => stop('shutdown'));
 
   const scene = getScene(p.screenId);
-  let source: SceneSource<unknown> | undefined;
   let broadcast: Broadcast | null = null;
-  let pipeline: RenderPipeline | null = null;
+  let pipeline: ThreadedPipeline | null = null;
   let sessionId: number | null = null;
   let published = 0;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -162,7 +161,6 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
 
   try {
     if (!scene) throw new Error(`unknown screenId "${p.screenId}"`);
-    source = scene.source ? await scene.source({ redis, subscriber: ctx.subscriber }) : undefined;
     broadcast = ctx.broadcast ? await ctx.broadcast(key, broadcastFps) : null;
     broadcast?.failed.then((why) => {
       failure = why;
@@ -174,15 +172,18 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
     })) ?? null;
 
     const channel = keys.frames(key);
-    pipeline = new RenderPipeline({
+    pipeline = new ThreadedPipeline({
       streamKey: key,
-      scene,
-      source,
+      screenId: p.screenId,
+      redisUrl: config.REDIS_URL,
       startedMs: startedAt * 1000,
       preview: { fps: p.fps, quality: p.quality, width: config.PREVIEW_WIDTH, height: config.PREVIEW_HEIGHT },
-      broadcast: broadcast
-        ? { fps: broadcastFps, width: config.WIDTH, height: config.HEIGHT, sink: broadcast }
-        : undefined,
+      broadcast: broadcast ? { fps: broadcastFps, width: config.WIDTH, height: config.HEIGHT } : null,
+      sink: broadcast ?? undefined,
+      onError: (message) => {
+        failure = `render: ${message}`;
+        stop('render failed');
+      },
       onPreview: (jpeg, seq, ts) => {
         published += 1;
         redis.publish(channel, encodeFrame({ seq, ts, jpeg })).catch(() => {
@@ -190,7 +191,7 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
         });
       },
     });
-    pipeline.start();
+    await pipeline.start();
 
     // Heartbeat + the parity poll of the stop key, once a second.
     let beat = 0;
@@ -246,9 +247,8 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     offControl();
-    pipeline?.stop();
+    await pipeline?.stop();
     await broadcast?.stop().catch((err) => logger.warn(`broadcast stop: ${errMessage(err)}`));
-    await source?.close().catch(() => {});
   }
 
   const s = pipeline?.stats() ?? { frames: 0, dropped: 0 };
