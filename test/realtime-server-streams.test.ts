@@ -21,7 +21,14 @@ describe('realtime: server-rendered streams', function () {
     const key = `rt-test-${crypto.randomBytes(4).toString('hex')}`;
     const taskId = crypto.randomUUID();
     made.push(key);
-    await redis.multi().hset(keys.state(key), { active: 'true', task_id: taskId, stream_key: key }).sadd(keys.active(), key).exec();
+    // As a worker would: state, active set, and a lease (else any web process's reaper would
+    // mark the stream failed as soon as it looks).
+    await redis
+      .multi()
+      .hset(keys.state(key), { active: 'true', task_id: taskId, stream_key: key, heartbeat_at: Date.now() / 1000 })
+      .sadd(keys.active(), key)
+      .set(keys.lease(key), 'rt-test-worker', 'EX', 60)
+      .exec();
     return { key, taskId };
   }
   const jpeg = (i: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), crypto.randomBytes(2000), Buffer.from([i & 0xff, 0xff, 0xd9])]);
@@ -36,7 +43,7 @@ describe('realtime: server-rendered streams', function () {
   });
   after(async () => {
     await Promise.all([a.close(), b.close()]);
-    for (const k of made) await redis.multi().del(keys.state(k)).srem(keys.active(), k).exec();
+    for (const k of made) await redis.multi().del(keys.state(k), keys.lease(k)).srem(keys.active(), k).exec();
     redis.disconnect();
   });
 

@@ -1,7 +1,7 @@
 // StreamDistributor (seeds 002/004): this node's side of every stream it streams or watches.
-// A streamer's frame is emitted once to the local room (socket.io encodes it once for all
-// sockets), except to viewers whose connection still holds more than `maxBacklogBytes` not yet
-// taken by the kernel: they skip frames rather than queue them (bounded memory per viewer).
+// A streamer's frame is encoded once (fast-emit.ts) and written to each local viewer, except
+// viewers whose connection still holds more than `maxBacklogBytes` not yet taken by the
+// kernel: they skip frames rather than queue them (bounded memory per viewer).
 // It is pushed to the Redis catch-up ring and published once on the stream's channel, from
 // which every other node with viewers emits it to its own room the same way. Server-rendered streams come from
 // the FeedHub frame bus. Lifecycle and viewer counts travel on the cluster events channel.
@@ -28,6 +28,7 @@ import {
   type StreamKind,
 } from './protocol.js';
 import { decodeWire, encodeWire, toStreamFrame } from './wire.js';
+import { preEncode, sendPreEncoded, type PreEncoded } from './fast-emit.js';
 
 const logger = log('REALTIME');
 
@@ -186,20 +187,20 @@ export class StreamDistributor {
     return { seq: frame.seq, viewers: Math.max(ls.clusterViewers, ls.members.size - ls.pending) };
   }
 
-  /** One emit to the local room for everyone but the viewers that are behind. */
+  /** The frame, encoded once, to every joined viewer here but those that are behind. */
   private deliver(ls: LocalStream, frame: StreamFrame): void {
-    let behind: string[] | null = null;
     const limit = Math.max(this.opts.maxBacklogBytes, 2 * frameBytes(frame.data));
+    let pre: PreEncoded | null = null;
     for (const m of ls.members.values()) {
       if (!m.joined) {
         if (m.held.length < this.opts.limits.frames * 2) m.held.push(frame);
       } else if (backlog(m.socket) > limit) {
         m.skipped += 1;
-        (behind ??= []).push(m.socket.id);
-      } else m.sent += 1;
+      } else {
+        m.sent += 1;
+        sendPreEncoded(m.socket, (pre ??= preEncode(this.io, 'stream:data', frame)));
+      }
     }
-    const op = this.io.local.to(room(ls.key));
-    (behind ? op.except(behind) : op).emit('stream:data', frame);
   }
 
   // ---- viewer side ---------------------------------------------------------------------
