@@ -11,8 +11,8 @@ export function createApp(routers: Router[]): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '16kb' }));
-  app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   for (const r of routers) app.use(r);
+  app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

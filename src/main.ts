@@ -3,7 +3,7 @@
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { runWeb, runWorker } from './roles.js';
+import { openDb, runWeb, runWorker } from './roles.js';
 import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
 import { startRtmpServer } from './render/rtmp-server.js';
 import { log, errMessage } from './logger.js';
@@ -22,12 +22,16 @@ async function main(shutdown: Shutdown) {
     logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (ffplay rtmp://localhost:${rtmp.port}/live/<streamKey>)`);
     embedded.push(['embedded rtmp', () => rtmp.close()]);
   }
+  const db = await openDb(cfg);
+  embedded.unshift(['database', () => db.close()]);
   // Shutdown runs steps in the order added: web, worker, then what they used.
-  const web = await runWeb(cfg, shutdown);
-  await runWorker(cfg, shutdown);
+  const web = await runWeb(cfg, db);
+  shutdown.add('web', () => web.close());
+  const worker = await runWorker(cfg, db);
+  shutdown.add('worker', () => worker.close());
   for (const [name, step] of embedded) shutdown.add(name, step);
   if (redis.child) shutdown.add('embedded redis', () => redis.child?.kill('SIGTERM'));
-  logger.info(`Stream Fighter is up: dashboard http://localhost:${web.port}/`);
+  logger.info(`Stream Fighter is up: dashboard http://localhost:${web.web.port}/`);
 }
 
 guardProcess();

@@ -2,13 +2,22 @@
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { runWeb } from './roles.js';
+import { openDb, runWeb } from './roles.js';
 import { log, errMessage } from './logger.js';
 
 guardProcess();
 const shutdown = new Shutdown();
 shutdown.onSignals();
-runWeb(config(), shutdown).catch((err) => {
+
+async function main() {
+  const cfg = config();
+  const db = await openDb(cfg);
+  const web = await runWeb(cfg, db);
+  shutdown.add('web', () => web.close());
+  shutdown.add('database', () => db.close());
+}
+
+main().catch((err) => {
   log('APP').error(`web failed to start: ${errMessage(err)}`);
   shutdown.run('start-up failure').finally(() => process.exit(1));
 });

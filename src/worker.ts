@@ -1,14 +1,24 @@
-// Entry point of the worker role (start/stop/status jobs, render pipelines, FFmpeg).
+// Entry point of the worker role (start/stop/status jobs, render threads, FFmpeg).
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { runWorker } from './roles.js';
+import { openDb, runWorker } from './roles.js';
 import { log, errMessage } from './logger.js';
 
 guardProcess();
 const shutdown = new Shutdown();
 shutdown.onSignals();
-runWorker(config(), shutdown).catch((err) => {
+
+async function main() {
+  const cfg = config();
+  // The embedded database belongs to the process that runs the web role (npm start runs both).
+  const db = cfg.DATABASE_URL ? await openDb(cfg) : null;
+  const worker = await runWorker(cfg, db);
+  shutdown.add('worker', () => worker.close());
+  if (db) shutdown.add('database', () => db.close());
+}
+
+main().catch((err) => {
   log('APP').error(`worker failed to start: ${errMessage(err)}`);
   shutdown.run('start-up failure').finally(() => process.exit(1));
 });

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { parseConfig, type Config } from '../../src/config.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const RUN_ID = crypto.randomBytes(3).toString('hex');
 
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -12,6 +13,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     PORT: '0',
     HOST: '127.0.0.1',
     REDIS_URL,
+    DATABASE_URL,
     QUEUE_PREFIX: `bqt${RUN_ID}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     PREVIEW_WIDTH: '640',
