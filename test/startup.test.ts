@@ -1,4 +1,7 @@
 // Start-up as a user meets it: `npm start`'s entry with no Redis, and a bad configuration.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { spawnEntry } from './helpers/proc.js';
 
@@ -14,12 +17,14 @@ describe('start-up', function () {
   });
 
   it('starts a private redis-server when none answers and says so', async () => {
-    const p = spawnEntry('src/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', RTMP_URL: 'off' });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-startup-'));
+    const p = spawnEntry('src/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', RTMP_URL: 'off', DATABASE_URL: '', DATA_DIR: dataDir });
     try {
       await p.waitFor(/started a private redis-server on port \d+/, 20_000);
       await p.waitFor(/Stream Fighter is up/, 20_000);
     } finally {
       expect(await p.kill('SIGTERM')).to.equal(0);
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
