@@ -66,7 +66,8 @@ async function votes(m: Msg): Promise<object> {
   const clients = await Promise.all(Array.from({ length: m.count }, () => connect(m.url)));
   sockets.push(...clients);
   await Promise.all(clients.map((s, i) => s.emitWithAck('user:register', { username: `voter${i}`, role: 'VIEWER' })));
-  const end = Date.now() + m.durationMs;
+  const startedAt = Date.now();
+  const end = startedAt + m.durationMs;
   const interval = 1000 / m.ratePerClient;
   await Promise.all(
     clients.map(
@@ -101,7 +102,7 @@ async function votes(m: Msg): Promise<object> {
         }),
     ),
   );
-  return { accepted, refused, other, ackMs };
+  return { accepted, refused, other, ackMs, startedAt, endedAt: Date.now() };
 }
 
 process.on('message', async (m: Msg) => {

@@ -19,7 +19,7 @@ export interface Server {
 export async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const child = fork(path.join(ROOT, 'test/fixtures/web-node.ts'), [], {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL, NODE_ENV: 'production', API_TOKEN: 'bench-token-123', LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
