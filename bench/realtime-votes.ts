@@ -3,7 +3,8 @@
 // Redis tally (test/fixtures/redis-poll.ts: one atomic Lua HINCRBY per vote, the shape of the
 // PollService's live tally). Prints votes/s accepted and refused, ack latency, server CPU, and
 // checks that the final tally equals the accepted votes exactly.
-// Env: VOTERS, SECONDS, RATE (attempts per client per second, default 70: a little over the limit).
+// Env: VOTERS, SECONDS, RATE (attempts per client per second, default 70: a little over the
+// limit), VOTE_RATE (the server's per-socket limit, to find its capacity).
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { Redis } from 'ioredis';
@@ -19,10 +20,10 @@ const OPTIONS = ['A', 'B', 'C', 'D'];
 const redis = new Redis(REDIS_URL);
 const polls = new TestPolls(redis, `bench-${crypto.randomBytes(4).toString('hex')}`);
 await polls.create('Bench poll', OPTIONS);
-const server = await startServer({ POLL_NS: polls.ns });
+const server = await startServer({ POLL_NS: polls.ns, ...(process.env.VOTE_RATE ? { VOTE_RATE: process.env.VOTE_RATE } : {}) });
 const procs = Array.from({ length: PROCS }, () => startClients());
 console.log(
-  `realtime votes: ${VOTERS} clients × ${RATE} attempts/s for ${SECONDS} s (limit 60/s per socket, burst 30), one web process; ` +
+  `realtime votes: ${VOTERS} clients × ${RATE} attempts/s for ${SECONDS} s (limit ${process.env.VOTE_RATE ?? 60}/s per socket, burst 30), one web process; ` +
     `${os.cpus().length} cores shared by server, clients and Redis (loopback)`,
 );
 try {
