@@ -214,13 +214,17 @@ export class ClusterState {
     await RESYNC.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)], [keys.rtEvents(), ...pairs]);
   }
 
-  /** Refresh this node's heartbeat and counts, then take back the nodes that stopped beating. */
-  async heartbeat(users: number): Promise<void> {
-    await this.redis
+  /**
+   * Refresh this node's heartbeat, its streams' registry entries (HSETNX: only if Redis lost
+   * them) and its viewer counts, then take back the nodes that stopped beating.
+   */
+  async heartbeat(users: number, owned: [string, RegistryEntry][] = []): Promise<void> {
+    const m = this.redis
       .multi()
       .set(keys.rtNode(this.nodeId), String(users), 'PX', this.ttlMs)
-      .hset(keys.rtNodes(), this.nodeId, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() }))
-      .exec();
+      .hset(keys.rtNodes(), this.nodeId, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() }));
+    for (const [key, entry] of owned) m.hsetnx(keys.rtStreams(), key, JSON.stringify(entry));
+    await m.exec();
     await this.resync();
     const nodes = await this.redis.hkeys(keys.rtNodes());
     const alive = nodes.length ? await this.redis.mget(nodes.map((n) => keys.rtNode(n))) : [];

@@ -13,7 +13,7 @@ import { log, redactKey, errMessage } from '../logger.js';
 import type { BusFrame } from './frame-codec.js';
 import type { FeedHub } from './feed-hub.js';
 import { MemoryRing, RedisCatchup, type RingLimits } from './catchup.js';
-import type { ClusterEvent, ClusterState } from './cluster.js';
+import type { ClusterEvent, ClusterState, RegistryEntry } from './cluster.js';
 import {
   RtError,
   frameBytes,
@@ -117,7 +117,7 @@ export class StreamDistributor {
     await this.cluster.putStream(streamKey, this.entry(ls), false);
   }
 
-  private entry(ls: LocalStream) {
+  private entry(ls: LocalStream): RegistryEntry {
     return { sid: ls.sid, node: this.cluster.nodeId, streamer: ls.streamer ?? '', live: ls.live, createdAt: Date.now(), startedAt: ls.live ? Date.now() : null };
   }
 
@@ -179,12 +179,26 @@ export class StreamDistributor {
       const channel = this.opts.fanout === 'bus' ? keys.rtFrames(streamKey) : null;
       this.catchup
         .push(streamKey, encoded, channel)
-        .catch((err) => logger.warn(`frame to Redis (${redactKey(streamKey)}): ${errMessage(err)}`))
+        .catch((err) => this.warnOnce(`frames of ${redactKey(streamKey)} do not reach Redis (other nodes and late joiners miss them): ${errMessage(err)}`))
         .finally(() => (ls.inflight -= encoded.length));
     } else {
       ls.skippedRedis += 1; // Redis is behind: remote viewers skip this frame
     }
     return { seq: frame.seq, viewers: Math.max(ls.clusterViewers, ls.members.size - ls.pending) };
+  }
+
+  private warnedAt = 0;
+
+  /** One line per outage, not one per frame. */
+  private warnOnce(msg: string): void {
+    if (Date.now() - this.warnedAt < 30_000) return;
+    this.warnedAt = Date.now();
+    logger.warn(msg);
+  }
+
+  /** Registry entries of the live or waiting streams streamed from this node (re-put by the heartbeat). */
+  ownedEntries(): [string, RegistryEntry][] {
+    return [...this.streams.values()].filter((s) => s.owner && s.sid).map((s) => [s.key, this.entry(s)]);
   }
 
   /** The frame, encoded once, to every joined viewer here but those that are behind. */

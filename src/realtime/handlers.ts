@@ -30,6 +30,11 @@ export interface HandlerDeps {
 
 type AnyAck = (res: unknown) => void;
 
+/** Redis unreachable (ioredis fails commands fast): the client should retry, not see a bug. */
+function isDependencyDown(err: unknown): boolean {
+  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|ENOTFOUND|cannot reach|Stream isn't writeable/i.test(errMessage(err));
+}
+
 export function handleSocket(socket: RtSocket, d: HandlerDeps): void {
   socket.data.user = null;
   socket.data.ownedKey = null;
@@ -48,7 +53,9 @@ export function handleSocket(socket: RtSocket, d: HandlerDeps): void {
   const refuse = (event: string, err: unknown, ack?: AnyAck) => {
     let e: RtErrorPayload;
     if (err instanceof RtError) e = { code: err.code, message: err.message, event };
-    else {
+    else if (isDependencyDown(err)) {
+      e = { code: 'unavailable', message: 'a backing service (Redis) is unavailable; try again shortly', event };
+    } else {
       logger.error(`${event}: unexpected error: ${errMessage(err)}`, { stack: (err as Error)?.stack });
       e = { code: 'internal_error', message: 'internal error', event };
     }

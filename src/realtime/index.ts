@@ -118,8 +118,19 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     }, 200);
   };
   await cluster.heartbeat(0);
+  let beatFailing = false;
   const beat = setInterval(
-    () => cluster.heartbeat(io.of('/').sockets.size).catch((err) => logger.warn(`heartbeat: ${errMessage(err)}`)),
+    () =>
+      cluster
+        .heartbeat(io.of('/').sockets.size, distributor.ownedEntries())
+        .then(() => {
+          if (beatFailing) logger.info('realtime heartbeat restored');
+          beatFailing = false;
+        })
+        .catch((err) => {
+          if (!beatFailing) logger.warn(`realtime heartbeat failing (this node's users drop out of /health until Redis answers): ${errMessage(err)}`);
+          beatFailing = true;
+        }),
     Math.max(1000, Math.floor(ttlMs / 3)),
   );
   beat.unref();
