@@ -2,7 +2,7 @@
 // bucket, poll snapshot reader.
 import { expect } from 'chai';
 import { keepCount, MemoryRing } from '../src/realtime/catchup.js';
-import { bufferParts } from '../src/realtime/distributor.js';
+import { bufferParts } from '../src/realtime/delivery.js';
 import { TokenBucket } from '../src/realtime/rate-limit.js';
 import { toPollView } from '../src/realtime/votes.js';
 import { decodeWire, encodeWire, WIRE_HEADER_BYTES } from '../src/realtime/wire.js';

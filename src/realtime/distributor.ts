@@ -28,7 +28,7 @@ import {
   type StreamKind,
 } from './protocol.js';
 import { decodeWire, encodeWire, toStreamFrame } from './wire.js';
-import { preEncode, sendPreEncoded, type PreEncoded } from './fast-emit.js';
+import { backlog, bufferParts, preEncode, sendPreEncoded, type PreEncoded } from './delivery.js';
 
 const logger = log('REALTIME');
 
@@ -415,32 +415,3 @@ export class StreamDistributor {
   }
 }
 
-/** Bytes a socket's connection still holds in user space: engine.io's queue plus the WebSocket's. */
-export function backlog(socket: RtSocket): number {
-  const conn = socket.conn as unknown as { writeBuffer: { data?: unknown }[]; transport?: { socket?: { bufferedAmount?: number } } };
-  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
-  for (const p of conn.writeBuffer) {
-    const d = p.data;
-    bytes += typeof d === 'string' ? d.length : d && typeof (d as Buffer).byteLength === 'number' ? (d as Buffer).byteLength : 0;
-  }
-  return bytes;
-}
-
-/**
- * socket.io's decoders accept at most 10 binary attachments per packet (socket.io-parser
- * `maxAttachments`): the catch-up goes out in parts of at most 10 binary frames, oldest first.
- */
-export function bufferParts(frames: StreamFrame[], maxBinary = 10): { frames: StreamFrame[]; part: number; parts: number }[] {
-  const parts: StreamFrame[][] = [[]];
-  let binary = 0;
-  for (const f of frames) {
-    const isBinary = typeof f.data !== 'string';
-    if (isBinary && binary === maxBinary) {
-      parts.push([]);
-      binary = 0;
-    }
-    parts[parts.length - 1].push(f);
-    if (isBinary) binary += 1;
-  }
-  return parts.map((p, i) => ({ frames: p, part: i + 1, parts: parts.length }));
-}

@@ -1,10 +1,12 @@
-// One `stream:data` packet encoded once for every viewer of a node. socket.io's own room
-// broadcast pre-builds the WebSocket frame only for text-only packets; a binary frame (a text
-// header plus an attachment) would be encoded and framed again for each viewer. Here both
+// Getting frames to viewers. One `stream:data` packet is encoded once for every viewer of a
+// node: socket.io's own room broadcast pre-builds the WebSocket frame only for text-only
+// packets; a binary frame (a text header plus an attachment) would be encoded and framed again
+// for each viewer. Here both
 // parts are encoded once and handed to each connection with engine.io's `wsPreEncodedFrame`
 // (the option socket.io's adapter uses), so per viewer only the socket writes remain.
 // Connections on HTTP long-polling get the same encoded packets without the WebSocket frames.
 import type { RtServer, RtSocket } from './distributor.js';
+import type { StreamFrame } from './protocol.js';
 
 type Encoded = string | Buffer;
 
@@ -60,4 +62,34 @@ export function sendPreEncoded(socket: RtSocket, pre: PreEncoded): void {
   for (let i = 0; i < pre.packets.length; i++) {
     client.writeToEngine([pre.packets[i]], ws ? { preEncoded: true, wsPreEncodedFrame: pre.frames[i] } : { preEncoded: true });
   }
+}
+
+/** Bytes a socket's connection still holds in user space: engine.io's queue plus the WebSocket's. */
+export function backlog(socket: RtSocket): number {
+  const conn = socket.conn as unknown as { writeBuffer: { data?: unknown }[]; transport?: { socket?: { bufferedAmount?: number } } };
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  for (const p of conn.writeBuffer) {
+    const d = p.data;
+    bytes += typeof d === 'string' ? d.length : d && typeof (d as Buffer).byteLength === 'number' ? (d as Buffer).byteLength : 0;
+  }
+  return bytes;
+}
+
+/**
+ * socket.io's decoders accept at most 10 binary attachments per packet (socket.io-parser
+ * `maxAttachments`): the catch-up goes out in parts of at most 10 binary frames, oldest first.
+ */
+export function bufferParts(frames: StreamFrame[], maxBinary = 10): { frames: StreamFrame[]; part: number; parts: number }[] {
+  const parts: StreamFrame[][] = [[]];
+  let binary = 0;
+  for (const f of frames) {
+    const isBinary = typeof f.data !== 'string';
+    if (isBinary && binary === maxBinary) {
+      parts.push([]);
+      binary = 0;
+    }
+    parts[parts.length - 1].push(f);
+    if (isBinary) binary += 1;
+  }
+  return parts.map((p, i) => ({ frames: p, part: i + 1, parts: parts.length }));
 }
