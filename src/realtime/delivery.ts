@@ -1,9 +1,9 @@
 // Getting frames to viewers. One `stream:data` packet is encoded once for every viewer of a
 // node: socket.io's own room broadcast pre-builds the WebSocket frame only for text-only
 // packets; a binary frame (a text header plus an attachment) would be encoded and framed again
-// for each viewer. Here both
-// parts are encoded once and handed to each connection with engine.io's `wsPreEncodedFrame`
-// (the option socket.io's adapter uses), so per viewer only the socket writes remain.
+// for each viewer. Here both parts are encoded once and handed to each connection with
+// engine.io's `wsPreEncodedFrame` (the option socket.io's adapter uses), so per viewer only
+// the socket writes remain.
 // Connections on HTTP long-polling get the same encoded packets without the WebSocket frames.
 import type { RtServer, RtSocket } from './distributor.js';
 import type { StreamFrame } from './protocol.js';
