@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { keys } from '../keys.js';
 import { log, errMessage, redactKey } from '../logger.js';
 import { getScene } from '../render/scenes/index.js';
-import type { FrameSink } from '../render/pipeline.js';
+import type { BroadcastPlan } from '../render/thread-protocol.js';
 import { ThreadedPipeline } from '../render/threaded-pipeline.js';
 import { encodeFrame } from '../realtime/frame-codec.js';
 import type { StartPayload } from './definitions.js';
@@ -16,17 +16,9 @@ import { holdLease, releaseLease } from './lease.js';
 
 const logger = log('STREAMING-TASK');
 
-/** A running broadcast (FFmpeg) as the start job sees it. */
-export interface Broadcast extends FrameSink {
-  readonly health: Health | 'stopped';
-  stats(): { restarts: number; lastError: string | null; framesDropped?: number; fps?: number; bitrateKbps?: number; pid?: number };
-  /** Resolves when the broadcast gave up (too many failures in a row). */
-  readonly failed: Promise<string>;
-  stop(): Promise<void>;
-}
-
+/** Plans a stream's broadcast (its FFmpeg runs in the stream's render thread); null: none. */
 export interface BroadcastFactory {
-  (streamKey: string, fps: number): Promise<Broadcast | null>;
+  (streamKey: string, fps: number): BroadcastPlan | null;
 }
 
 export interface SessionRecorder {
@@ -152,7 +144,6 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   ctx.shuttingDown.then(() => stop('shutdown'));
 
   const scene = getScene(p.screenId);
-  let broadcast: Broadcast | null = null;
   let pipeline: ThreadedPipeline | null = null;
   let sessionId: number | null = null;
   let published = 0;
@@ -161,11 +152,7 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
 
   try {
     if (!scene) throw new Error(`unknown screenId "${p.screenId}"`);
-    broadcast = ctx.broadcast ? await ctx.broadcast(key, broadcastFps) : null;
-    broadcast?.failed.then((why) => {
-      failure = why;
-      stop('broadcast failed');
-    });
+    const plan = ctx.broadcast?.(key, broadcastFps) ?? null;
     sessionId = (await ctx.sessions?.start({ streamKey: key, screenId: p.screenId, taskId: p.taskId, startedAt: new Date(startedAt * 1000) }).catch((err) => {
       logger.warn(`could not record the session start: ${errMessage(err)}`);
       return null;
@@ -178,11 +165,10 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
       redisUrl: config.REDIS_URL,
       startedMs: startedAt * 1000,
       preview: { fps: p.fps, quality: p.quality, width: config.PREVIEW_WIDTH, height: config.PREVIEW_HEIGHT },
-      broadcast: broadcast ? { fps: broadcastFps, width: config.WIDTH, height: config.HEIGHT } : null,
-      sink: broadcast ?? undefined,
-      onError: (message) => {
-        failure = `render: ${message}`;
-        stop('render failed');
+      broadcast: plan,
+      onFailed: (message) => {
+        failure = message;
+        stop('failed');
       },
       onPreview: (jpeg, seq, ts) => {
         published += 1;
@@ -208,8 +194,8 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
       } else if (owner !== p.taskId) return stop('replaced by another task');
       if (!(await holdLease(redis, key, ctx.workerId, ttlMs))) return stop('lease lost');
       const s = pipeline!.stats();
-      const bs = broadcast?.stats();
-      const health: Health | 'stopped' = broadcast ? broadcast.health : published > 0 ? 'live' : 'starting';
+      const bs = pipeline!.broadcast();
+      const health: Health | 'stopped' = plan ? (bs?.health ?? 'starting') : published > 0 ? 'live' : 'starting';
       await updateState(redis, key, p.taskId, {
         heartbeat_at: Date.now() / 1000,
         frames: s.frames,
@@ -248,11 +234,10 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
     if (heartbeat) clearInterval(heartbeat);
     offControl();
     await pipeline?.stop();
-    await broadcast?.stop().catch((err) => logger.warn(`broadcast stop: ${errMessage(err)}`));
   }
 
   const s = pipeline?.stats() ?? { frames: 0, dropped: 0 };
-  const bs = broadcast?.stats();
+  const bs = pipeline?.broadcast();
   const reason = failure ? `failed: ${failure}` : stopReason;
   if (stopReason === 'lease lost' || stopReason === 'replaced by another task') {
     logger.warn(`stream ${who}: ${stopReason}; leaving its state to the new owner`);

@@ -1,11 +1,11 @@
 // Builds each stream's broadcast (one supervised FFmpeg) from the config, in the shape the
 // start job wants. RTMP_URL unset or "off": previews only, no FFmpeg.
 import type { Config } from '../config.js';
-import type { Broadcast, BroadcastFactory } from '../jobs/start.js';
+import type { BroadcastFactory } from '../jobs/start.js';
+import type { BroadcastPlan } from './thread-protocol.js';
 import { log } from '../logger.js';
 import { parseRtmpUrls } from './ffmpeg/args.js';
 import { resolveFfmpeg } from './ffmpeg/binary.js';
-import { FfmpegSupervisor } from './ffmpeg/supervisor.js';
 
 const logger = log('FFMPEG');
 
@@ -21,36 +21,18 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
   }
   const ffmpeg = await resolveFfmpeg(config.FFMPEG_PATH); // logs which binary it picked
   const bases = config.RTMP_URL!;
-  return async (streamKey: string, fps: number): Promise<Broadcast> => {
-    const sup = new FfmpegSupervisor({
-      ffmpegPath: ffmpeg.path,
-      streamKey,
-      maxFailures: config.FFMPEG_MAX_FAILURES,
-      stallSeconds: config.FFMPEG_STALL_SECONDS,
-      settings: {
-        width: config.WIDTH,
-        height: config.HEIGHT,
-        fps,
-        videoBitrate: config.VIDEO_BITRATE,
-        audioBitrate: config.AUDIO_BITRATE,
-        outputs: parseRtmpUrls(bases, streamKey),
-      },
-    });
-    const failed = new Promise<string>((resolve) =>
-      sup.once('failed', (ev) => resolve(`FFmpeg failed ${config.FFMPEG_MAX_FAILURES} times in a row: ${ev.lastError ?? 'no error output'}`)),
-    );
-    sup.start();
-    return {
-      get health() {
-        return sup.stats().health;
-      },
-      failed,
-      writeFrame: (rgba) => sup.writeFrame(rgba),
-      stats: () => {
-        const s = sup.stats();
-        return { restarts: s.restarts, lastError: s.lastError, framesDropped: s.framesDropped, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid };
-      },
-      stop: () => sup.stop(5000),
-    };
-  };
+  return (streamKey: string, fps: number): BroadcastPlan => ({
+    ffmpegPath: ffmpeg.path,
+    streamKey,
+    maxFailures: config.FFMPEG_MAX_FAILURES,
+    stallSeconds: config.FFMPEG_STALL_SECONDS,
+    settings: {
+      width: config.WIDTH,
+      height: config.HEIGHT,
+      fps,
+      videoBitrate: config.VIDEO_BITRATE,
+      audioBitrate: config.AUDIO_BITRATE,
+      outputs: parseRtmpUrls(bases, streamKey),
+    },
+  });
 }

@@ -22,6 +22,8 @@ export interface PipelineOptions {
   broadcast?: { fps: number; width: number; height: number; sink: FrameSink };
   /** Receives each encoded preview JPEG with its sequence number and capture time. */
   onPreview: (jpeg: Buffer, seq: number, ts: number) => void;
+  /** Called after each rendered frame (the render thread frees the frame's memory there). */
+  afterFrame?: () => void;
 }
 
 export interface PipelineStats {
@@ -97,6 +99,7 @@ export class RenderPipeline {
     }
     this.frames += 1;
     if (o.broadcast && !o.broadcast.sink.writeFrame(this.main.data())) this.sinkDropped += 1;
+    o.afterFrame?.();
 
     if (dueMs + 0.5 >= this.nextPreviewMs) {
       this.nextPreviewMs = Math.max(this.nextPreviewMs + this.previewPeriodMs, dueMs);

@@ -1,4 +1,8 @@
 // Messages between a stream's render thread and the start job that owns it.
+import type { FfmpegSupervisorOptions, FfmpegHealth } from './ffmpeg/supervisor.js';
+
+/** Everything a thread needs to run a stream's broadcast (plain data: it crosses threads). */
+export type BroadcastPlan = FfmpegSupervisorOptions;
 
 export interface RenderThreadInit {
   streamKey: string;
@@ -6,16 +10,31 @@ export interface RenderThreadInit {
   startedMs: number;
   redisUrl: string;
   preview: { fps: number; quality: number; width: number; height: number };
-  broadcast: { fps: number; width: number; height: number } | null;
-  /** Raw frames the thread may have handed over and not yet seen acknowledged. */
-  maxInFlight: number;
+  /** The broadcast's FFmpeg (its settings carry size and fps); null: previews only. */
+  broadcast: BroadcastPlan | null;
+}
+
+export interface BroadcastStatus {
+  health: FfmpegHealth;
+  restarts: number;
+  lastError: string | null;
+  fps: number;
+  bitrateKbps?: number;
+  pid?: number;
+}
+
+export interface ThreadCounters {
+  frames: number;
+  dropped: number;
+  previewFrames: number;
+  previewSkipped: number;
 }
 
 export type FromThread =
   | { type: 'ready' }
-  | { type: 'frame'; rgba: ArrayBuffer }
   | { type: 'preview'; jpeg: ArrayBuffer; seq: number; ts: number }
-  | { type: 'stats'; frames: number; skipped: number; notTaken: number; previewFrames: number; previewSkipped: number }
-  | { type: 'error'; message: string };
+  | { type: 'stats'; counters: ThreadCounters; broadcast: BroadcastStatus | null }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' };
 
-export type ToThread = { type: 'ack'; n: number } | { type: 'stop' };
+export type ToThread = { type: 'stop' };

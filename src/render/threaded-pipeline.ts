@@ -1,9 +1,9 @@
-// The start job's handle on a render thread: starts it, feeds its raw frames to the broadcast
-// sink, passes its previews on, and keeps its counters.
+// The start job's handle on a stream's render thread: starts it, passes its previews on, and
+// keeps its counters and its broadcast's health.
 import { Worker } from 'node:worker_threads';
 import { log } from '../logger.js';
-import type { FrameSink, PipelineStats } from './pipeline.js';
-import type { FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
+import type { PipelineStats } from './pipeline.js';
+import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
 
 const logger = log('RENDER');
 
@@ -17,85 +17,85 @@ function spawnThread(workerData: RenderThreadInit, name: string): Worker {
   return new Worker(BOOT_URL, { workerData: { ...workerData, threadUrl: THREAD_URL.href }, name });
 }
 
-export interface ThreadedPipelineOptions extends Omit<RenderThreadInit, 'maxInFlight'> {
-  sink?: FrameSink;
+export interface ThreadedPipelineOptions extends RenderThreadInit {
   onPreview: (jpeg: Buffer, seq: number, ts: number) => void;
-  /** The thread failed (scene error, Redis for its data source unreachable, …). */
-  onError: (message: string) => void;
+  /** The stream cannot go on: the broadcast gave up, or the thread failed. */
+  onFailed: (message: string) => void;
 }
 
 export class ThreadedPipeline {
   private worker: Worker | null = null;
-  private counters = { frames: 0, skipped: 0, notTaken: 0, previewFrames: 0, previewSkipped: 0 };
-  private sinkDropped = 0;
-  private stopped = false;
+  private counters: ThreadCounters = { frames: 0, dropped: 0, previewFrames: 0, previewSkipped: 0 };
+  private status: BroadcastStatus | null = null;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: ThreadedPipelineOptions) {}
 
-  /** Resolves once the thread renders (its scene and data source are up). */
+  /** Resolves once the thread renders (its scene, data source and FFmpeg are started). */
   start(): Promise<void> {
-    const { sink, onPreview, onError, ...init } = this.o;
-    const data: RenderThreadInit = { ...init, maxInFlight: 2 };
-    const worker = spawnThread(data, `render ${init.streamKey}`);
+    const { onPreview, onFailed, ...init } = this.o;
+    const worker = spawnThread(init, `render ${init.streamKey}`);
     this.worker = worker;
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      worker.on('message', (m: FromThread) => {
-        switch (m.type) {
-          case 'ready':
-            ready = true;
-            resolve();
-            break;
-          case 'frame':
-            if (sink && !this.stopped && !sink.writeFrame(Buffer.from(m.rgba))) this.sinkDropped += 1;
-            this.send({ type: 'ack', n: 1 });
-            break;
-          case 'preview':
-            if (!this.stopped) onPreview(Buffer.from(m.jpeg), m.seq, m.ts);
-            break;
-          case 'stats':
-            this.counters = m;
-            break;
-          case 'error':
-            if (ready) onError(m.message);
-            else reject(new Error(m.message));
-            break;
-        }
-      });
-      worker.on('error', (err) => {
-        logger.error(`render thread of ${init.streamKey} crashed: ${err.message}`);
-        if (ready) onError(err.message);
-        else reject(err);
-      });
-      worker.on('exit', (code) => {
-        if (!this.stopped && code !== 0) onError(`render thread exited with code ${code}`);
-      });
+    let settle: { resolve(): void; reject(e: Error): void } | null = null;
+    const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const fail = (message: string) => {
+      if (settle) {
+        settle.reject(new Error(message));
+        settle = null;
+      } else if (!this.stopping) onFailed(message);
+    };
+    worker.on('message', (m: FromThread) => {
+      switch (m.type) {
+        case 'ready':
+          settle?.resolve();
+          settle = null;
+          break;
+        case 'preview':
+          if (!this.stopping) onPreview(Buffer.from(m.jpeg), m.seq, m.ts);
+          break;
+        case 'stats':
+          this.counters = m.counters;
+          this.status = m.broadcast;
+          break;
+        case 'failed':
+          fail(m.message);
+          break;
+      }
     });
+    worker.on('error', (err) => {
+      logger.error(`render thread of ${init.streamKey} crashed: ${err.message}`);
+      fail(err.message);
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0) fail(`render thread exited with code ${code}`);
+    });
+    return started;
   }
 
-  private send(m: ToThread): void {
-    this.worker?.postMessage(m);
-  }
-
-  /** Stop rendering; resolves when the thread has ended (bounded). */
-  async stop(): Promise<void> {
-    if (this.stopped || !this.worker) return;
-    this.stopped = true;
+  /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the thread ended. */
+  stop(): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    if (this.stopped) return this.stopped;
+    this.stopping = true;
     const worker = this.worker;
-    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-    this.send({ type: 'stop' });
-    const timer = setTimeout(() => void worker.terminate(), 2000);
-    await exited;
-    clearTimeout(timer);
+    this.stopped = new Promise<void>((resolve) => {
+      if (worker.threadId === -1) return resolve();
+      worker.once('exit', () => resolve());
+      const msg: ToThread = { type: 'stop' };
+      worker.postMessage(msg);
+      // FFmpeg's own stop bound is 5 s; past 8 s the thread is ended whatever it does.
+      setTimeout(() => void worker.terminate(), 8000).unref();
+    });
+    return this.stopped;
   }
 
   stats(): PipelineStats {
-    const c = this.counters;
-    return {
-      frames: c.frames,
-      dropped: c.skipped + c.notTaken + this.sinkDropped,
-      previewFrames: c.previewFrames,
-      previewSkipped: c.previewSkipped,
-    };
+    return this.counters;
+  }
+
+  /** The broadcast's last reported status; null when the stream has no broadcast. */
+  broadcast(): BroadcastStatus | null {
+    return this.status;
   }
 }
