@@ -63,6 +63,8 @@ function trackChild(child: ChildProcess): void {
 const STDERR_TAIL_LINES = 5;
 const STDERR_LOG_LINES_PER_RUN = 20;
 const STALL_CHECK_MS = 250;
+/** Frames that may wait for FFmpeg at once (each is width×height×4 bytes). */
+const MAX_PENDING_FRAMES = 2;
 
 /** One FFmpeg process; events of an old run never touch the next one. */
 interface Run {
@@ -72,7 +74,8 @@ interface Run {
   liveAt?: number;
   lastProgressAt: number;
   lastFrame: number;
-  needDrain: boolean;
+  /** Frames handed to stdin that FFmpeg has not taken yet. */
+  pending: number;
   ended: boolean;
   stalled: boolean;
   stderrTail: string[];
@@ -118,7 +121,9 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
 
   /**
    * Writes one RGBA frame to FFmpeg's stdin. Returns false — frame not written, count it as
-   * dropped — when FFmpeg is not running or has not yet taken the previous frame.
+   * dropped — when FFmpeg is not running or still has MAX_PENDING_FRAMES frames it has not
+   * taken. One frame of slack absorbs an encoder that is a few ms late on a busy machine (with
+   * none, every such hiccup was a dropped frame); beyond that frames are dropped, never queued.
    * The buffer must not be modified afterwards (it is written asynchronously).
    */
   writeFrame(rgba: Buffer): boolean {
@@ -127,16 +132,14 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     }
     this.lastOfferAt = Date.now();
     const run = this.run;
-    if (!run || run.ended || this.stopping || run.needDrain || !run.stdin.writable || run.stdin.writableNeedDrain) {
+    if (!run || run.ended || this.stopping || run.pending >= MAX_PENDING_FRAMES || !run.stdin.writable) {
       this.framesDropped += 1;
       return false;
     }
-    if (!run.stdin.write(rgba)) {
-      run.needDrain = true;
-      run.stdin.once('drain', () => {
-        run.needDrain = false;
-      });
-    }
+    run.pending += 1;
+    run.stdin.write(rgba, () => {
+      run.pending -= 1;
+    });
     this.framesWritten += 1;
     return true;
   }
@@ -191,7 +194,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       startedAt: now,
       lastProgressAt: now,
       lastFrame: 0,
-      needDrain: false,
+      pending: 0,
       ended: false,
       stalled: false,
       stderrTail: [],
