@@ -148,6 +148,26 @@ describe('realtime: several web nodes', function () {
     }
   });
 
+  it('a viewers\' node shutting down drops them without "ended"; the stream goes on and they rejoin elsewhere', async () => {
+    const c = await startNode();
+    const st = await streamer(a.url);
+    track(st.s);
+    const v = track(await viewer(c.url));
+    await v.emitWithAck('stream:join', { streamKey: st.key });
+    let ended = 0;
+    v.on('stream:ended', () => ended++);
+    const gone = new Promise((r) => v.once('disconnect', r));
+    await c.close();
+    await gone;
+    expect(ended).to.equal(0);
+    await until(async () => (await redis.hget(keys.rtViewers(), st.key)) === null, 3000, 'its count gone');
+    const again = track(await viewer(b.url));
+    expect((await again.emitWithAck('stream:join', { streamKey: st.key })).ok).to.equal(true);
+    const data = once(again, 'stream:data');
+    await st.s.emitWithAck('stream:data:send', { streamKey: st.key, data: 'on' });
+    expect((await data).data).to.equal('on');
+  });
+
   it('works the same with fan-out through the socket.io Redis adapter', async () => {
     const [x, y] = await Promise.all([startNode({ fanout: 'adapter' }), startNode({ fanout: 'adapter' })]);
     try {

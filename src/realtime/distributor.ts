@@ -55,6 +55,9 @@ interface Member {
   counted: boolean;
   /** Live frames that arrive while the catch-up is being read (sent after it, deduplicated). */
   held: StreamFrame[];
+  /** Newest seq this viewer has (the catch-up and the live channel come over different Redis
+   *  connections, so a frame can show up in both). */
+  lastSeq: number;
   sent: number;
   skipped: number;
 }
@@ -208,9 +211,13 @@ export class StreamDistributor {
     for (const m of ls.members.values()) {
       if (!m.joined) {
         if (m.held.length < this.opts.limits.frames * 2) m.held.push(frame);
+      } else if (frame.seq <= m.lastSeq && !ls.ring) {
+        // already had it, in the catch-up (socket streams: our own, monotonic seq; a worker's
+        // may start again from 0 after a takeover)
       } else if (backlog(m.socket) > limit) {
         m.skipped += 1;
       } else {
+        m.lastSeq = frame.seq;
         m.sent += 1;
         sendPreEncoded(m.socket, (pre ??= preEncode(this.io, 'stream:data', frame)));
       }
@@ -233,7 +240,7 @@ export class StreamDistributor {
       ls = this.local(streamKey, found.kind, found.sid, found.streamer, found.live);
     }
     if (ls.kind === 'socket' && !ls.owner && !ls.sid) throw new RtError('stream_not_found', 'stream ended');
-    const m: Member = { socket, joined: false, counted: true, held: [], sent: 0, skipped: 0 };
+    const m: Member = { socket, joined: false, counted: true, held: [], lastSeq: -1, sent: 0, skipped: 0 };
     ls.members.set(socket.id, m);
     ls.pending += 1;
     socket.data.viewing = streamKey;
@@ -255,11 +262,18 @@ export class StreamDistributor {
       throw err;
     }
     // From here on, synchronous: nothing can slip between the catch-up and the live frames.
-    const last = frames.length ? frames[frames.length - 1].seq : -1;
+    let last = frames.length ? frames[frames.length - 1].seq : -1;
     const info = this.info(ls);
     socket.emit('stream:joined', { stream: info });
     for (const part of bufferParts(frames)) socket.emit('stream:buffer', { streamKey, frames: part.frames, part: part.part, parts: part.parts });
-    if (!ls.ring) for (const f of m.held) if (f.seq > last) socket.emit('stream:data', f);
+    if (!ls.ring) {
+      for (const f of m.held) {
+        if (f.seq <= last) continue;
+        socket.emit('stream:data', f);
+        last = f.seq;
+      }
+    }
+    m.lastSeq = last;
     m.held = [];
     m.joined = true;
     ls.pending -= 1;
@@ -308,10 +322,10 @@ export class StreamDistributor {
   }
 
   /** Tell this node's viewers (and its streamer) that the stream ended; they leave the room. */
-  private endLocal(ls: LocalStream, reason: string): void {
+  private endLocal(ls: LocalStream, reason: string, notify = true): void {
     const msg = { streamKey: ls.key, reason };
     for (const m of [...ls.members.values()]) {
-      if (m.joined) m.socket.emit('stream:ended', msg);
+      if (m.joined && notify) m.socket.emit('stream:ended', msg);
       m.counted = false; // the end took the counts out of Redis
       ls.members.delete(m.socket.id);
       m.socket.leave(room(ls.key));
@@ -319,10 +333,10 @@ export class StreamDistributor {
     }
     ls.pending = 0;
     ls.clusterViewers = 0;
-    ls.owner?.emit('stream:ended', msg);
+    if (notify) ls.owner?.emit('stream:ended', msg);
     this.cluster.forget(ls.key);
     if (ls.members.size === 0) this.release(ls);
-    logger.info(`stream ${redactKey(ls.key)} ended (${reason})`);
+    if (notify) logger.info(`stream ${redactKey(ls.key)} ended (${reason})`);
   }
 
   // ---- inputs from Redis ---------------------------------------------------------------
@@ -406,11 +420,14 @@ export class StreamDistributor {
     return { activeStreams: details.length, totalViewers: details.reduce((n, d) => n + d.viewers, 0), streamDetails: details };
   }
 
-  /** Shutdown: end the streams streamed from here, drop the viewers (their counts go with the node). */
+  /**
+   * Shutdown: end the streams streamed from here; viewers of other streams are only dropped
+   * (not told "ended": the stream goes on, they reconnect to another node and join again).
+   */
   async close(): Promise<void> {
     for (const ls of [...this.streams.values()]) {
       if (ls.owner) await this.streamerLeft(ls.key, ls.owner.id, 'server_shutdown').catch(() => {});
-      else this.endLocal(ls, 'server_shutdown');
+      else this.endLocal(ls, 'server_shutdown', false);
     }
   }
 }
