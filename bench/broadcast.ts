@@ -6,13 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
 import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
 import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
-import { freePort } from '../src/embedded/redis.js';
-import { startRtmpServer } from '../src/render/rtmp-server.js';
+import { startBenchRtmp } from './lib/rtmp-server.js';
 import { readTimecode } from '../src/render/scenes/timecode.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 60);
 const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
 const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
+let rtmpKind = '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ffmpegPids(parent: number): number[] {
@@ -34,9 +34,9 @@ function cpuOf(pids: number[]): number {
 }
 
 async function withService<T>(fn: (svc: Awaited<ReturnType<typeof startService>>, rtmpBase: string) => Promise<T>): Promise<T> {
-  const port = await freePort();
-  const rtmp = await startRtmpServer({ port, host: '127.0.0.1' });
-  const base = `rtmp://127.0.0.1:${port}/live`;
+  const rtmp = await startBenchRtmp();
+  rtmpKind = rtmp.kind;
+  const base = rtmp.base;
   const svc = await startService({ RTMP_URL: base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: String(MAX_STREAMS + 1), LOG_LEVEL: 'warn' });
   try {
     return await fn(svc, base);
@@ -126,6 +126,7 @@ async function main() {
     }
     console.log(`concurrent streams held at ≥ 29.5 fps each: ${held} (goal ≥ 4)`);
   }
+  console.log(`RTMP server: ${rtmpKind}`);
   if (PARTS.includes('latency')) {
     const lat = await latency(Math.min(20, SECONDS));
     console.log(`render-to-RTMP latency (time code, decoded by an ffmpeg reader with nobuffer/low_delay): p50 ${fmt(percentile(lat, 50), 0)} ms, p95 ${fmt(percentile(lat, 95), 0)} ms over ${lat.length} frames (goal p50 ≤ 500 ms)`);
