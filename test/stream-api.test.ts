@@ -217,3 +217,17 @@ describe('control plane with API_TOKEN', function () {
     await request(s.url).post('/stream/stop').set('Authorization', `Bearer ${token}`).expect(200);
   });
 });
+
+describe('GET /health without socket.io on the node', () => {
+  it('still answers, with the server-rendered stream count', async () => {
+    const s = await startStack({ worker: false });
+    try {
+      const res = await request(s.url).get('/health').expect(200);
+      expect(res.body).to.include({ status: 'ok', connectedUsers: 0 });
+      expect(res.body.distribution).to.deep.equal({ activeStreams: 0, totalViewers: 0, streamDetails: [] });
+      expect(res.body.activeStreams).to.be.a('number');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@ export interface HealthDeps {
   /** Extra checks (database, ...): name → throws when unhealthy. */
   checks?: Record<string, () => Promise<unknown>>;
   /** socket.io distribution statistics, when the realtime layer is attached. */
-  realtime?: () => Promise<{ activeStreams: number; connectedUsers: number; distribution: unknown; scope: string }>;
+  realtime?: () => Promise<{ activeStreams: number; connectedUsers: number; distribution: unknown; scope: string } | null>;
 }
 
 /** Runs a check with a bound: a client queueing commands for a dead server never answers. */
@@ -70,13 +70,14 @@ export function healthRouter(d: HealthDeps): Router {
 
   r.get('/health', async (_req, res) => {
     const streams = (await d.redis.scard(keys.active()).catch(() => null)) ?? 0;
-    const rt = d.realtime ? await d.realtime() : null;
+    const rt = d.realtime ? await d.realtime().catch(() => null) : null;
     res.json({
       status: 'ok',
       activeStreams: rt?.activeStreams ?? streams,
       connectedUsers: rt?.connectedUsers ?? 0,
       distribution: rt?.distribution ?? { activeStreams: 0, totalViewers: 0, streamDetails: [] },
-      scope: rt?.scope ?? 'cluster',
+      // Without socket.io on this node, only the server-rendered streams are known.
+      scope: rt?.scope ?? 'no realtime on this node',
     });
   });
 
