@@ -32,7 +32,7 @@ export const envSchema = z
     FFMPEG_MAX_FAILURES: int(5, 1, 1000),
     FFMPEG_STALL_SECONDS: int(10, 2, 600),
     DEFAULT_STREAM_KEY: z.string().regex(STREAM_KEY_RE).default('default'),
-    DEFAULT_SCREEN: z.string().default('testcard'),
+    DEFAULT_SCREEN: z.string().default('poll'),
     WORKER_CONCURRENCY: int(4, 1, 64),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
