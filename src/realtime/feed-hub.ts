@@ -71,6 +71,11 @@ export class FeedHub {
     return { streams: this.clients.size, clients };
   }
 
+  /** Per-client counters of one stream: frames sent, frames skipped, bytes still queued. */
+  clientStats(streamKey: string): Array<{ sent: number; skipped: number; queuedBytes: number }> {
+    return [...(this.clients.get(streamKey) ?? [])].map((c) => ({ sent: c.sent, skipped: c.skipped, queuedBytes: c.res.writableLength }));
+  }
+
   /** Attach an SSE response; resolves once subscribed. */
   async add(streamKey: string, res: Response): Promise<void> {
     let set = this.clients.get(streamKey);
