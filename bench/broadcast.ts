@@ -1,7 +1,7 @@
 // Broadcast figures: one 1280×720 30 fps stream for 60 s (delivered fps, drops, CPU, RSS), how many
 // such streams one machine holds at ≥ 29.5 fps each, and render-to-RTMP latency from a time code.
 // The worker runs as its own process (as in production); the RTMP server and readers run here.
-// SECONDS, MAX_STREAMS and PARTS=one,many,latency tune it.
+// BENCH_SECONDS, MAX_STREAMS and PARTS=one,many,latency tune it.
 import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
 import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
@@ -9,7 +9,7 @@ import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
 import { startBenchRtmp } from './lib/rtmp-server.js';
 import { readTimecode } from '../src/render/scenes/timecode.js';
 
-const SECONDS = Number(process.env.SECONDS ?? 60);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
 const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
 let rtmpKind = '';

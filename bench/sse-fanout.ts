@@ -6,7 +6,7 @@ import { startService } from './lib/service.js';
 import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 200);
-const SECONDS = Number(process.env.SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const FPS = 15;
 
 interface Counter {

@@ -19,6 +19,8 @@ export async function startService(extraEnv: Record<string, string> = {}) {
     API_TOKEN: 'bench-token-0000',
     LOG_FORMAT: 'pretty',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // A PostgreSQL server, as in production (the embedded PGlite adds ~200 MB to the web process).
+    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     QUEUE_PREFIX: `bqbench${crypto.randomBytes(2).toString('hex')}`,
     HOST: '127.0.0.1',
     ...extraEnv,
