@@ -64,7 +64,7 @@ const STDERR_TAIL_LINES = 5;
 const STDERR_LOG_LINES_PER_RUN = 20;
 const STALL_CHECK_MS = 250;
 /** Frames that may wait for FFmpeg at once (each is width×height×4 bytes). */
-const MAX_PENDING_FRAMES = 2;
+const MAX_PENDING_FRAMES = 3;
 
 /** One FFmpeg process; events of an old run never touch the next one. */
 interface Run {
@@ -122,8 +122,9 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   /**
    * Writes one RGBA frame to FFmpeg's stdin. Returns false — frame not written, count it as
    * dropped — when FFmpeg is not running or still has MAX_PENDING_FRAMES frames it has not
-   * taken. One frame of slack absorbs an encoder that is a few ms late on a busy machine (with
-   * none, every such hiccup was a dropped frame); beyond that frames are dropped, never queued.
+   * taken. The slack (up to 100 ms at 30 fps) absorbs an encoder that is late now and then on a
+   * busy machine (with none, every such hiccup was a dropped frame: 4 streams on 2 cores dropped
+   * 3-13 frames in 20 s with 2, none with 3); beyond it frames are dropped, never queued.
    * The buffer must not be modified afterwards (it is written asynchronously).
    */
   writeFrame(rgba: Buffer): boolean {
