@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { clearState, updateState } from './state.js';
 import { log } from '../logger.js';
+import { every } from './every.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -33,16 +34,8 @@ export async function reapOnce(redis: Redis, graceMs: number, now = Date.now()):
 }
 
 export function startReaper(redis: Redis, graceMs: number, everyMs = 3000): () => void {
-  let busy = false;
-  const t = setInterval(() => {
-    if (busy || redis.status !== 'ready') return;
-    busy = true;
-    reapOnce(redis, graceMs)
-      .catch((err) => logger.debug(`reaper: ${err}`))
-      .finally(() => {
-        busy = false;
-      });
-  }, everyMs);
-  t.unref();
-  return () => clearInterval(t);
+  return every(everyMs, () => reapOnce(redis, graceMs), {
+    skipWhen: () => redis.status !== 'ready',
+    onFail: (err) => logger.debug(`reaper: ${err}`),
+  });
 }

@@ -12,6 +12,7 @@ import { closeQueues, createQueues, type Queues } from './producer.js';
 import { runStartJob, type BroadcastFactory, type SessionRecorder, type StartResult } from './start.js';
 import { readState, requestStop, toStatus } from './state.js';
 import { startReaper } from './reaper.js';
+import { every } from './every.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -96,9 +97,7 @@ export class WorkerRuntime {
     q.start.checkStalledJobs(5000).catch(() => {});
 
     await this.beat();
-    const hb = setInterval(() => this.beat().catch(() => {}), 3000);
-    hb.unref();
-    this.timers.push(() => clearInterval(hb));
+    this.timers.push(every(3000, () => this.beat()));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
     logger.info(`worker ${this.workerId} ready (up to ${this.config.WORKER_CONCURRENCY} streams)`);
   }

@@ -13,6 +13,7 @@ import { encodeFrame } from '../realtime/frame-codec.js';
 import type { StartPayload } from './definitions.js';
 import { clearState, readState, updateState, type Health } from './state.js';
 import { holdLease, releaseLease } from './lease.js';
+import { every } from './every.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -147,7 +148,7 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   let pipeline: ThreadedPipeline | null = null;
   let sessionId: number | null = null;
   let published = 0;
-  let heartbeat: NodeJS.Timeout | null = null;
+  let stopHeartbeat: () => void = () => {};
   let failure: string | null = null;
 
   try {
@@ -206,32 +207,18 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
       });
       if (beat === 1 || beat % 60 === 0) logger.debug(`stream ${who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
     };
-    let busy = false;
-    let failing = false;
-    heartbeat = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      tick()
-        .then(() => {
-          if (failing) logger.info(`heartbeat of ${who} is back`);
-          failing = false;
-        })
-        .catch((err) => {
-          // The stream goes on while Redis is away; say so once, not every second.
-          if (!failing) logger.warn(`heartbeat of ${who} failing (the stream goes on): ${errMessage(err)}`);
-          failing = true;
-        })
-        .finally(() => {
-          busy = false;
-        });
-    }, 1000);
+    stopHeartbeat = every(1000, tick, {
+      // The stream goes on while Redis is away; say so once, not every second.
+      onFail: (err) => logger.warn(`heartbeat of ${who} failing (the stream goes on): ${errMessage(err)}`),
+      onRecover: () => logger.info(`heartbeat of ${who} is back`),
+    });
 
     await stopped;
   } catch (err) {
     failure = errMessage(err);
     logger.error(`stream ${who} could not run: ${failure}`);
   } finally {
-    if (heartbeat) clearInterval(heartbeat);
+    stopHeartbeat();
     offControl();
     await pipeline?.stop();
   }
