@@ -10,6 +10,9 @@ import { log, errMessage } from './logger.js';
 
 const logger = log('APP');
 
+/** A start-up problem the user can fix, said in one line. */
+class StartupError extends Error {}
+
 async function main(shutdown: Shutdown) {
   const base = config();
   const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production');
@@ -17,7 +20,11 @@ async function main(shutdown: Shutdown) {
   const embedded: Array<[string, () => Promise<unknown>]> = [];
   if (!base.RTMP_URL) {
     // A laptop has no RTMP server: run one in-process so `ffplay rtmp://localhost:1935/live/<key>` plays.
-    const rtmp = await startRtmpServer({ port: base.RTMP_PORT });
+    const rtmp = await startRtmpServer({ port: base.RTMP_PORT }).catch((err) => {
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new StartupError(`port ${base.RTMP_PORT} is taken, so the embedded RTMP server cannot start: set RTMP_PORT to a free port, or RTMP_URL to your RTMP server`)
+        : err;
+    });
     cfg.RTMP_URL = `rtmp://127.0.0.1:${rtmp.port}/live`;
     logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (ffplay rtmp://localhost:${rtmp.port}/live/<streamKey>)`);
     embedded.push(['embedded rtmp', () => rtmp.close()]);
@@ -25,7 +32,11 @@ async function main(shutdown: Shutdown) {
   const db = await openDb(cfg);
   embedded.unshift(['database', () => db.close()]);
   // Shutdown runs steps in the order added: web, worker, then what they used.
-  const web = await runWeb(cfg, db);
+  const web = await runWeb(cfg, db).catch((err) => {
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new StartupError(`port ${cfg.PORT} is taken: stop what runs there or set PORT to a free port`)
+      : err;
+  });
   shutdown.add('web', () => web.close());
   const worker = await runWorker(cfg, db);
   shutdown.add('worker', () => worker.close());
@@ -38,7 +49,7 @@ guardProcess();
 const shutdown = new Shutdown();
 shutdown.onSignals();
 main(shutdown).catch((err) => {
-  if (err instanceof RedisUnavailable) process.stderr.write(`Stream Fighter: ${err.message}\n`);
+  if (err instanceof RedisUnavailable || err instanceof StartupError) process.stderr.write(`Stream Fighter: ${err.message}\n`);
   else logger.error(`start-up failed: ${errMessage(err)}`);
   shutdown.run('start-up failure').finally(() => process.exit(1));
 });

@@ -36,3 +36,24 @@ describe('start-up', function () {
     expect(p.output()).to.match(/PORT/);
   });
 });
+
+describe('start-up with taken ports', function () {
+  this.timeout(30_000);
+  it('says which port is taken and what to set, in one line', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer().listen(0, '0.0.0.0');
+    await new Promise((r) => blocker.once('listening', r));
+    const taken = (blocker.address() as import('node:net').AddressInfo).port;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-startup-'));
+    try {
+      const p = spawnEntry('src/main.ts', { PORT: '0', NODE_ENV: 'development', RTMP_PORT: String(taken), RTMP_URL: '', DATABASE_URL: '', DATA_DIR: dataDir, QUEUE_PREFIX: 'bq-startup-test' });
+      const code = await new Promise((r) => p.child.on('exit', r));
+      expect(code).to.equal(1);
+      expect(p.output()).to.match(new RegExp(`port ${taken} is taken, so the embedded RTMP server cannot start: set RTMP_PORT`));
+      expect(p.output()).not.to.match(/\n\s+at /);
+    } finally {
+      blocker.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
