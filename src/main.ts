@@ -6,6 +6,7 @@ import { Shutdown, guardProcess } from './shutdown.js';
 import { openDb, runWeb, runWorker } from './roles.js';
 import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
 import { startRtmpServer } from './render/rtmp-server.js';
+import { resolveFfmpeg } from './render/ffmpeg/binary.js';
 import { log, errMessage } from './logger.js';
 
 const logger = log('APP');
@@ -18,7 +19,12 @@ async function main(shutdown: Shutdown) {
   const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production');
   const cfg = { ...base, REDIS_URL: redis.url };
   const embedded: Array<[string, () => Promise<unknown>]> = [];
-  if (!base.RTMP_URL) {
+  const ffmpeg = base.RTMP_URL ? null : await resolveFfmpeg(base.FFMPEG_PATH).catch((err: Error) => err);
+  if (ffmpeg instanceof Error) {
+    // Laptop defaults only: without FFmpeg the dashboard, previews, polls and socket.io still work.
+    logger.warn(`no FFmpeg, so streams render previews only (set RTMP_URL to make this an error): ${ffmpeg.message}`);
+    cfg.RTMP_URL = 'off';
+  } else if (!base.RTMP_URL) {
     // A laptop has no RTMP server: run one in-process so `ffplay rtmp://localhost:1935/live/<key>` plays.
     const rtmp = await startRtmpServer({ port: base.RTMP_PORT }).catch((err) => {
       throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'

@@ -57,3 +57,22 @@ describe('start-up with taken ports', function () {
     }
   });
 });
+
+describe('start-up without FFmpeg', function () {
+  this.timeout(30_000);
+  it('npm start runs with previews only and says why, in one line', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-startup-'));
+    const p = spawnEntry('src/main.ts', {
+      PATH: '/nonexistent', FFMPEG_PATH: '', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info',
+      RTMP_URL: '', DATABASE_URL: '', DATA_DIR: dataDir, QUEUE_PREFIX: 'bq-startup-test',
+    });
+    try {
+      await p.waitFor(/no FFmpeg, so streams render previews only \(set RTMP_URL to make this an error\): FFmpeg not found\. Tried: FFMPEG_PATH: not set; ffmpeg-static: [^;]+; PATH: no ffmpeg in PATH/, 20_000);
+      await p.waitFor(/Stream Fighter is up/, 20_000);
+      expect(p.output()).not.to.match(/RTMP server listening/);
+    } finally {
+      expect(await p.kill('SIGTERM')).to.equal(0);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
