@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
 import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
-import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
+import { procUsage, sampleRss, percentile, fmt, printMachine } from './lib/stats.js';
 import { startBenchRtmp } from './lib/rtmp-server.js';
 import { readTimecode } from '../src/render/scenes/timecode.js';
 
@@ -109,6 +109,7 @@ async function latency(seconds: number) {
 }
 
 async function main() {
+  printMachine();
   console.log(`broadcast: 1280x720 @ 30 fps, libx264 ultrafast CBR 2500k, worker in its own process, ${process.env.HOSTNAME ?? 'this machine'} (2 cores)`);
   if (PARTS.includes('one')) {
     const r = await measure(1, SECONDS);

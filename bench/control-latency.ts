@@ -3,11 +3,12 @@
 import { Redis } from 'ioredis';
 import { startService } from './lib/service.js';
 import { openSse } from '../scripts/lib/sse-client.js';
-import { percentile, fmt } from './lib/stats.js';
+import { percentile, fmt, printMachine } from './lib/stats.js';
 
 const RUNS = Number(process.env.RUNS ?? 20);
 
 async function main() {
+  printMachine();
   const svc = await startService();
   const redis = new Redis(svc.env.REDIS_URL);
   const url = svc.web.url;

@@ -7,7 +7,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import { buildFfmpegArgs } from '../src/render/ffmpeg/args.js';
 import { registerFonts } from '../src/render/fonts.js';
 import { testcard } from '../src/render/scenes/testcard.js';
-import { fmt } from './lib/stats.js';
+import { fmt, printMachine } from './lib/stats.js';
 
 const FRAMES = 600;
 const W = 1280;
@@ -26,6 +26,7 @@ async function run(args: string[], feed?: (stdin: NodeJS.WritableStream) => Prom
 }
 
 async function main() {
+  printMachine();
   const ours = buildFfmpegArgs(settings).map((a) => (a === '-y' ? a : a));
   const out = ours.indexOf('/dev/null');
   ours.splice(out, 0, '-y');

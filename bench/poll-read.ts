@@ -6,13 +6,12 @@
 import { installPollFastPath } from '../src/routes/poll.js';
 import { benchKinds, startPollApp } from './lib/poll-app.js';
 import { runLoad } from './lib/load.js';
-import os from 'node:os';
-import { fmt, percentile } from './lib/stats.js';
+import { fmt, percentile, printMachine } from './lib/stats.js';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 let failed = false;
-console.log(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine skews the figures)`);
+printMachine();
 
 for (const kind of benchKinds()) {
   const app = await startPollApp(kind);

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { startService } from './lib/service.js';
-import { procUsage, sampleRss, percentile, fmt } from './lib/stats.js';
+import { procUsage, sampleRss, percentile, fmt, printMachine } from './lib/stats.js';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -34,6 +34,7 @@ function connect(url: string, agent: http.Agent): Promise<Counter> {
 }
 
 async function main() {
+  printMachine();
   const svc = await startService({ PREVIEW_WIDTH: '640', PREVIEW_HEIGHT: '360' });
   const redis = new Redis(svc.env.REDIS_URL);
   const sub = new Redis(svc.env.REDIS_URL);

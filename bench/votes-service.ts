@@ -1,15 +1,14 @@
 // PollService.vote() without HTTP — what the socket.io layer calls for `vote:cast`: 500
 // votes in flight for 10 s (each a new voter), votes/s and p50/p99, tallies checked exactly
 // in Redis and Postgres. BENCH_DB=pg|pglite|both, IN_FLIGHT, BENCH_SECONDS.
-import os from 'node:os';
 import { countVotes } from '../src/polls/repo.js';
 import { benchKinds, startPollApp } from './lib/poll-app.js';
-import { fmt, percentile } from './lib/stats.js';
+import { fmt, percentile, printMachine } from './lib/stats.js';
 
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 let failed = false;
-console.log(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine skews the figures)`);
+printMachine();
 
 for (const kind of benchKinds()) {
   const app = await startPollApp(kind);

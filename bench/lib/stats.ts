@@ -1,5 +1,6 @@
 // Small helpers for benchmarks: percentiles and process CPU/RSS read from /proc.
 import fs from 'node:fs';
+import os from 'node:os';
 
 export function percentile(values: number[], p: number): number {
   if (!values.length) return NaN;
@@ -39,4 +40,9 @@ export function sampleRss(pid: number, everyMs = 250): { stop(): { peakMB: numbe
       return { peakMB: peak, lastMB: last };
     },
   };
+}
+
+/** One line on the machine, printed first by every benchmark: its figures depend on it. */
+export function printMachine(): void {
+  console.log(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine skews the figures)`);
 }
