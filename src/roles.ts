@@ -5,7 +5,7 @@ import { setDefaultStreamKey } from './keys.js';
 import { createRedis, waitReady } from './redis.js';
 import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
-import type { SessionRecorder } from './jobs/start.js';
+import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
 import { openDatabase, migrate, SessionRepository, redactUrl, type Database } from './db/index.js';
 import { PollService } from './polls/service.js';

@@ -5,8 +5,7 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { keys } from '../src/keys.js';
-import { encodeFrame } from '../src/realtime/frame-codec.js';
-import type { EndedEvent } from '../src/jobs/state.js';
+import { encodeFrame, type EndedEvent } from '../src/streams/bus.js';
 import { REDIS_URL, catchup, once, startNode, until, viewer, sleep, type Client, type Node } from './fixtures/realtime.js';
 
 describe('realtime: server-rendered streams', function () {

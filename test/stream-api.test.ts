@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { loadImage } from '@napi-rs/canvas';
 import { keys } from '../src/keys.js';
-import { requestStop } from '../src/jobs/state.js';
+import { requestStop } from '../src/streams/state.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { openSse, isCompleteJpeg } from '../scripts/lib/sse-client.js';
 import { sleep, waitFor } from './helpers/env.js';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { parseConfig, ConfigError } from '../src/config.js';
 import { keys, setDefaultStreamKey } from '../src/keys.js';
-import { encodeFrame, decodeFrame } from '../src/realtime/frame-codec.js';
+import { encodeFrame, decodeFrame } from '../src/streams/bus.js';
 import { RenderLoop } from '../src/render/loop.js';
 import { redactKey } from '../src/logger.js';
 

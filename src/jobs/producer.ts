@@ -1,6 +1,7 @@
 // Typed enqueueing for the web process (producer-only queues).
 import type Queue from 'bee-queue';
 import { closeQueue, createQueue } from '../queue.js';
+import type { JobSender } from '../streams/control.js';
 import { JOBS, type JobName, type JobPayload } from './definitions.js';
 
 export type Queues = { [N in JobName]: Queue<JobPayload<N>> };
@@ -37,4 +38,12 @@ export async function closeQueues(queues: Queues, startTimeoutMs = 2000): Promis
     closeQueue(queues.stop, 2000),
     closeQueue(queues.status, 2000),
   ]);
+}
+
+/** The stream domain's way to reach the workers, over these queues. */
+export function jobSender(queues: Queues): JobSender {
+  return {
+    start: (payload, jobId) => enqueue(queues, 'start', payload, { jobId }),
+    stop: async (payload) => ({ id: String((await enqueue(queues, 'stop', payload)).id) }),
+  };
 }

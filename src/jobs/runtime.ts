@@ -9,16 +9,20 @@ import { createRedis, waitReady } from '../redis.js';
 import { log } from '../logger.js';
 import { JOBS } from './definitions.js';
 import { closeQueues, createQueues, type Queues } from './producer.js';
-import { runStartJob, type BroadcastFactory, type SessionRecorder, type StartResult } from './start.js';
-import { readState, requestStop, toStatus } from './state.js';
-import { startReaper } from './reaper.js';
-import { every } from './every.js';
+import type { BroadcastFactory } from '../render/broadcast.js';
+import { readState, requestStop, toStatus } from '../streams/state.js';
+import { startReaper } from '../streams/reaper.js';
+import { every } from '../every.js';
+import type { SceneDataSource, SessionRecorder, StartContext, StartResult } from './job-context.js';
+import { StreamJob } from './stream-job.js';
 
 const logger = log('STREAMING-TASK');
 
 export interface WorkerOptions {
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
+  /** Scene data held by this thread, forwarded to each stream's render thread (the live poll). */
+  sceneData?: SceneDataSource;
   workerId?: string;
 }
 
@@ -56,14 +60,14 @@ export class WorkerRuntime {
 
     const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true }));
     await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
-    const ctx = {
+    const ctx: StartContext = {
       config: this.config,
       redis: this.redis,
-      subscriber: this.subscriber,
       workerId: this.workerId,
       shuttingDown: this.shuttingDown,
       broadcast: this.opts.broadcast,
       sessions: this.opts.sessions,
+      sceneData: this.opts.sceneData,
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -76,7 +80,7 @@ export class WorkerRuntime {
       const payload = JOBS.start.schema.parse(job.data);
       this.active += 1;
       try {
-        return await runStartJob(ctx, payload);
+        return await new StreamJob(ctx, payload).execute();
       } finally {
         this.active -= 1;
       }

@@ -10,8 +10,8 @@ import type { Redis } from 'ioredis';
 import type { Server, Socket } from 'socket.io';
 import { keys } from '../keys.js';
 import { log, redactKey, errMessage } from '../logger.js';
-import type { BusFrame } from './frame-codec.js';
-import type { FeedHub } from './feed-hub.js';
+import type { BusFrame } from '../streams/bus.js';
+import type { FeedHub } from '../streams/feed.js';
 import { MemoryRing, RedisCatchup, type RingLimits } from './catchup.js';
 import type { ClusterEvent, ClusterState, RegistryEntry } from './cluster.js';
 import {

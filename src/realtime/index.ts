@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { keys } from '../keys.js';
 import { createRedis, waitReady } from '../redis.js';
 import { log, errMessage } from '../logger.js';
-import type { FeedHub } from './feed-hub.js';
+import type { FeedHub } from '../streams/feed.js';
 import { ClusterState, type ClusterEvent, type ClusterStats } from './cluster.js';
 import { RedisCatchup, type RingLimits } from './catchup.js';
 import { StreamDistributor, type RtServer } from './distributor.js';

@@ -1,13 +1,17 @@
-// Builds each stream's broadcast (one supervised FFmpeg) from the config, in the shape the
-// start job wants. RTMP_URL unset or "off": previews only, no FFmpeg.
+// Builds each stream's broadcast (one supervised FFmpeg) from the config, as plans a render
+// thread runs. RTMP_URL unset or "off": previews only, no FFmpeg.
 import type { Config } from '../config.js';
-import type { BroadcastFactory } from '../jobs/start.js';
 import type { BroadcastPlan } from './thread-protocol.js';
 import { log } from '../logger.js';
 import { parseRtmpUrls } from './ffmpeg/args.js';
 import { resolveFfmpeg } from './ffmpeg/binary.js';
 
 const logger = log('FFMPEG');
+
+/** Plans a stream's broadcast (its FFmpeg runs in the stream's render thread); null: none. */
+export interface BroadcastFactory {
+  (streamKey: string, fps: number): BroadcastPlan | null;
+}
 
 export function broadcastEnabled(config: Pick<Config, 'RTMP_URL'>): boolean {
   return !!config.RTMP_URL && config.RTMP_URL.trim().toLowerCase() !== 'off';

@@ -3,25 +3,24 @@
 import { Router, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { badRequest } from '../errors.js';
-import { getDefaultStreamKey, keys } from '../keys.js';
+import { getDefaultStreamKey } from '../keys.js';
 import { log, redactKey } from '../logger.js';
-import { streamKeySchema } from '../jobs/definitions.js';
-import { startStream, stopStream, streamStatus } from '../jobs/control.js';
-import type { Queues } from '../jobs/producer.js';
-import { getScene, sceneIds } from '../render/scenes/index.js';
-import { FeedHub, STOPPED_MESSAGE } from '../realtime/feed-hub.js';
+import { checkScreen, screenIdSchema, startParams, streamKeySchema } from '../streams/schema.js';
+import { startStream, stopStream, streamStatus } from '../streams/control.js';
+import { isActive, readState } from '../streams/state.js';
+import { endResponse, type FeedHub } from '../streams/feed.js';
+import { jobSender, type Queues } from '../jobs/producer.js';
 import { parse } from './parse.js';
 
 const logger = log('STREAM-API');
 const feedLog = log('STREAM-FEED');
 
 export const startBody = z.strictObject({
-  fps: z.number().int().min(1).max(60).default(15),
-  quality: z.number().int().min(1).max(100).default(75),
+  fps: startParams.fps,
+  quality: startParams.quality,
   streamKey: streamKeySchema.optional(),
-  screenId: z.string().min(1).max(64).optional(),
-  broadcastFps: z.number().int().min(1).max(60).optional(),
+  screenId: screenIdSchema.optional(),
+  broadcastFps: startParams.broadcastFps,
 });
 
 export const stopBody = z.strictObject({ streamKey: streamKeySchema.optional() });
@@ -35,12 +34,9 @@ export interface StreamRouteDeps {
   defaultScreen: string;
 }
 
-export function checkScreen(screenId: string): void {
-  if (!getScene(screenId)) throw badRequest(`unknown screenId "${screenId}"`, { field: 'screenId', known: sceneIds() });
-}
-
 export function streamRouter(d: StreamRouteDeps): Router {
   const r = Router();
+  const jobs = jobSender(d.queues);
 
   r.post('/stream/start', d.requireToken, async (req, res) => {
     logger.info('POST /stream/start received');
@@ -48,9 +44,9 @@ export function streamRouter(d: StreamRouteDeps): Router {
     const streamKey = body.streamKey ?? getDefaultStreamKey();
     const screenId = body.screenId ?? d.defaultScreen;
     checkScreen(screenId);
-    logger.info(`current state in Redis: ${JSON.stringify(await d.redis.hgetall(keys.state(streamKey)))}`);
+    logger.info(`current state in Redis: ${JSON.stringify((await readState(d.redis, streamKey)) ?? {})}`);
     logger.info('starting streaming task...');
-    const { taskId } = await startStream(d.redis, d.queues, {
+    const { taskId } = await startStream(d.redis, jobs, {
       streamKey,
       screenId,
       fps: body.fps,
@@ -73,7 +69,7 @@ export function streamRouter(d: StreamRouteDeps): Router {
     logger.info('POST /stream/stop received');
     const body = parse(stopBody, req.body);
     const streamKey = body.streamKey ?? getDefaultStreamKey();
-    const { taskId, streamTaskId } = await stopStream(d.redis, d.queues, streamKey);
+    const { taskId, streamTaskId } = await stopStream(d.redis, jobs, streamKey);
     res.json({ success: true, status: 'stopping', message: 'stop signal sent', task_id: taskId, stream_task_id: streamTaskId });
   });
 
@@ -94,16 +90,12 @@ export function streamRouter(d: StreamRouteDeps): Router {
     });
     res.flushHeaders();
     res.socket?.setNoDelay(true);
-    const active = (await d.redis.hget(keys.state(streamKey), 'active')) === 'true';
-    if (!active) {
+    if (!(await isActive(d.redis, streamKey))) {
       feedLog.info(`stream ${redactKey(streamKey)} inactive, closing SSE connection`);
-      res.end(STOPPED_MESSAGE);
+      endResponse(res);
       return;
     }
     await d.feed.add(streamKey, res);
-    // Proxies close idle connections: a comment line now and then keeps them open.
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    res.on('close', () => clearInterval(ping));
   });
 
   return r;

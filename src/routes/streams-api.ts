@@ -2,25 +2,23 @@
 import { Router, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { streamKeySchema } from '../jobs/definitions.js';
-import { startStream, stopStream } from '../jobs/control.js';
-import { listActive } from '../jobs/state.js';
-import type { Queues } from '../jobs/producer.js';
-import { checkScreen } from './stream.js';
+import { checkScreen, screenIdSchema, startParams, streamKeySchema } from '../streams/schema.js';
+import { startStream, stopStream } from '../streams/control.js';
+import { listActive } from '../streams/state.js';
+import { jobSender, type Queues } from '../jobs/producer.js';
 import { parse } from './parse.js';
 
 export const createBody = z.strictObject({
-  screenId: z.string().min(1).max(64),
+  screenId: screenIdSchema,
   streamKey: streamKeySchema,
-  fps: z.number().int().min(1).max(60).default(15),
-  quality: z.number().int().min(1).max(100).default(75),
-  broadcastFps: z.number().int().min(1).max(60).optional(),
+  ...startParams,
 });
 
 const deleteQuery = z.strictObject({ streamKey: streamKeySchema });
 
 export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken: RequestHandler }): Router {
   const r = Router();
+  const jobs = jobSender(d.queues);
 
   r.get('/api/stream', async (_req, res) => {
     const streams = (await listActive(d.redis)).map((s) => ({
@@ -44,13 +42,13 @@ export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken
   r.post('/api/stream', d.requireToken, async (req, res) => {
     const body = parse(createBody, req.body);
     checkScreen(body.screenId);
-    const { taskId } = await startStream(d.redis, d.queues, body);
+    const { taskId } = await startStream(d.redis, jobs, body);
     res.status(201).json({ success: true, streamKey: body.streamKey, screenId: body.screenId, taskId });
   });
 
   r.delete('/api/stream', d.requireToken, async (req, res) => {
     const q = parse(deleteQuery, req.query);
-    const { taskId } = await stopStream(d.redis, d.queues, q.streamKey);
+    const { taskId } = await stopStream(d.redis, jobs, q.streamKey);
     res.json({ success: true, streamKey: q.streamKey, taskId });
   });
 

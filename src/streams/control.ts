@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { conflict } from '../errors.js';
 import { log, redactKey } from '../logger.js';
-import { enqueue, type Queues } from './producer.js';
+import type { StartPayload, StopPayload } from './schema.js';
 import { clearState, readState, reserveStream, toStatus, type StreamStatus } from './state.js';
 
 const logger = log('STREAM-API');
@@ -17,7 +17,16 @@ export interface StartRequest {
   broadcastFps?: number;
 }
 
-export async function startStream(redis: Redis, queues: Queues, r: StartRequest): Promise<{ taskId: string }> {
+/**
+ * How control reaches the workers. The queues live above the stream domain (`jobs/producer.ts`
+ * builds one of these from them), so the domain says what it sends, not how.
+ */
+export interface JobSender {
+  start(payload: StartPayload, jobId: string): Promise<unknown>;
+  stop(payload: StopPayload): Promise<{ id: string }>;
+}
+
+export async function startStream(redis: Redis, jobs: JobSender, r: StartRequest): Promise<{ taskId: string }> {
   const taskId = crypto.randomUUID();
   const now = Date.now() / 1000;
   const current = await reserveStream(redis, r.streamKey, {
@@ -38,7 +47,7 @@ export async function startStream(redis: Redis, queues: Queues, r: StartRequest)
     throw conflict(`stream ${r.streamKey} is already active`, toStatus(r.streamKey, current));
   }
   try {
-    await enqueue(queues, 'start', { taskId, requestedAt: now, ...r }, { jobId: taskId });
+    await jobs.start({ taskId, requestedAt: now, ...r }, taskId);
   } catch (err) {
     // Undo the reservation: without a job nothing would ever run or clear it.
     await clearState(redis, r.streamKey, taskId, 'enqueue failed').catch(() => {});
@@ -50,7 +59,7 @@ export async function startStream(redis: Redis, queues: Queues, r: StartRequest)
 
 export async function stopStream(
   redis: Redis,
-  queues: Queues,
+  jobs: JobSender,
   streamKey: string,
   reason = 'requested',
 ): Promise<{ taskId: string; streamTaskId: string }> {
@@ -59,7 +68,7 @@ export async function stopStream(
     throw conflict(`stream ${streamKey} is not active`, toStatus(streamKey, state));
   }
   logger.info(`sending stop signal for ${redactKey(streamKey)}...`);
-  const job = await enqueue(queues, 'stop', { taskId: state.task_id, streamKey, reason });
+  const job = await jobs.stop({ taskId: state.task_id, streamKey, reason });
   logger.info(`✅ stop signal sent: ${job.id}`);
   return { taskId: String(job.id), streamTaskId: state.task_id };
 }

@@ -3,19 +3,21 @@
 // a client whose socket still holds a previous frame skips this one (bounded memory per client).
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
-import { keys } from '../keys.js';
 import { log, redactKey } from '../logger.js';
-import { decodeFrame, type BusFrame } from './frame-codec.js';
-import type { EndedEvent } from '../jobs/state.js';
+import { BusSubscription, type BusFrame, type EndedEvent } from './bus.js';
+import { isActive } from './state.js';
 
 const logger = log('STREAM-FEED');
 
 export const STOPPED_MESSAGE = 'data: stream_stopped\n\n';
+/** Proxies close idle connections: a comment line now and then keeps them open. */
+const PING_MS = 15_000;
 
 interface Client {
   res: Response;
   sent: number;
   skipped: number;
+  ping: NodeJS.Timeout;
 }
 
 export type FrameListener = (streamKey: string, frame: BusFrame) => void;
@@ -29,14 +31,21 @@ export class FeedHub {
   private readonly watched = new Set<string>();
   private readonly misses = new Map<string, number>();
   private readonly watchTimer: NodeJS.Timeout;
+  private readonly bus: BusSubscription;
   private closed = false;
 
   constructor(
-    private readonly sub: Redis,
+    sub: Redis,
     private readonly redis: Redis,
   ) {
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
-    sub.subscribe(keys.events()).catch((err) => logger.warn(`subscribe events: ${err}`));
+    this.bus = new BusSubscription(sub, {
+      frame: (streamKey, frame) => this.onFrameMessage(streamKey, frame),
+      event: (ev) => {
+        this.endStream(ev.streamKey, ev.reason);
+        for (const l of this.endedListeners) l(ev);
+      },
+    });
+    this.bus.ready.catch((err) => logger.warn(`subscribe events: ${err}`));
     // Events can be missed (Redis restart, a worker killed without a word): check state too.
     this.watchTimer = setInterval(() => this.watchStates().catch(() => {}), 1000);
     this.watchTimer.unref();
@@ -57,12 +66,12 @@ export class FeedHub {
   /** Subscribe to a stream's frames without an SSE client (socket.io relay). */
   async watch(streamKey: string): Promise<void> {
     this.watched.add(streamKey);
-    await this.sub.subscribe(keys.frames(streamKey));
+    await this.bus.addStream(streamKey);
   }
 
   async unwatch(streamKey: string): Promise<void> {
     this.watched.delete(streamKey);
-    if (!this.clients.get(streamKey)?.size) await this.sub.unsubscribe(keys.frames(streamKey));
+    if (!this.clients.get(streamKey)?.size) await this.bus.removeStream(streamKey);
   }
 
   stats(): { streams: number; clients: number } {
@@ -82,42 +91,38 @@ export class FeedHub {
     if (!set) {
       set = new Set();
       this.clients.set(streamKey, set);
-      await this.sub.subscribe(keys.frames(streamKey));
+      await this.bus.addStream(streamKey);
     }
-    const client: Client = { res, sent: 0, skipped: 0 };
+    const client: Client = { res, sent: 0, skipped: 0, ping: setInterval(() => write(res, ': ping\n\n'), PING_MS) };
     set.add(client);
     res.on('close', () => this.remove(streamKey, client));
   }
 
+  /** Close every SSE client of a stream with the parity message. Safe to call any number of times. */
+  endStream(streamKey: string, reason: string): void {
+    const set = this.clients.get(streamKey);
+    if (!set?.size) return;
+    logger.info(`stream ${redactKey(streamKey)} inactive (${reason}), closing ${set.size} SSE connection(s)`);
+    for (const c of [...set]) {
+      // Out of the fan-out first: a stalled client's socket may not close for a long time, and
+      // neither a frame, a ping nor a second end may be written to a response already ended.
+      this.remove(streamKey, c);
+      endResponse(c.res);
+    }
+  }
+
   private remove(streamKey: string, client: Client): void {
+    clearInterval(client.ping);
     const set = this.clients.get(streamKey);
     if (!set?.delete(client)) return;
     logger.info(`SSE client left ${redactKey(streamKey)} (${client.sent} frames sent, ${client.skipped} skipped)`);
     if (set.size === 0) {
       this.clients.delete(streamKey);
-      if (!this.watched.has(streamKey)) this.sub.unsubscribe(keys.frames(streamKey)).catch(() => {});
+      if (!this.watched.has(streamKey)) this.bus.removeStream(streamKey).catch(() => {});
     }
   }
 
-  private onMessage(channel: string, message: Buffer): void {
-    if (channel === keys.events()) {
-      let ev: EndedEvent;
-      try {
-        ev = JSON.parse(message.toString());
-      } catch {
-        return;
-      }
-      if (ev.type === 'ended') {
-        this.endStream(ev.streamKey, ev.reason);
-        for (const l of this.endedListeners) l(ev);
-      }
-      return;
-    }
-    const prefix = keys.frames('');
-    if (!channel.startsWith(prefix)) return;
-    const streamKey = channel.slice(prefix.length);
-    const frame = decodeFrame(message);
-    if (!frame) return;
+  private onFrameMessage(streamKey: string, frame: BusFrame): void {
     for (const l of this.listeners) l(streamKey, frame);
     const set = this.clients.get(streamKey);
     if (!set?.size) return;
@@ -128,25 +133,14 @@ export class FeedHub {
         c.skipped += 1;
         continue;
       }
-      c.res.write(chunk);
-      c.sent += 1;
-    }
-  }
-
-  /** Close every SSE client of a stream with the parity message. */
-  endStream(streamKey: string, reason: string): void {
-    const set = this.clients.get(streamKey);
-    if (!set?.size) return;
-    logger.info(`stream ${redactKey(streamKey)} inactive (${reason}), closing ${set.size} SSE connection(s)`);
-    for (const c of [...set]) {
-      c.res.end(STOPPED_MESSAGE);
+      if (write(c.res, chunk)) c.sent += 1;
     }
   }
 
   private async watchStates(): Promise<void> {
     if (this.closed || this.redis.status !== 'ready') return;
-    for (const streamKey of this.clients.keys()) {
-      if ((await this.redis.hget(keys.state(streamKey), 'active')) === 'true') {
+    for (const streamKey of [...this.clients.keys()]) {
+      if (await isActive(this.redis, streamKey)) {
         this.misses.delete(streamKey);
         continue;
       }
@@ -165,5 +159,19 @@ export class FeedHub {
     this.closed = true;
     clearInterval(this.watchTimer);
     for (const key of [...this.clients.keys()]) this.endStream(key, 'server shutting down');
+    this.bus.close();
   }
+}
+
+/** Write unless the response is already ended or gone (a write then is an uncaught error). */
+function write(res: Response, chunk: string | Buffer): boolean {
+  if (res.writableEnded || res.destroyed) return false;
+  res.write(chunk);
+  return true;
+}
+
+/** End a response with the parity message, once: a second end() would throw write-after-end. */
+export function endResponse(res: Response): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.end(STOPPED_MESSAGE);
 }

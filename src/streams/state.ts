@@ -2,6 +2,7 @@
 // keep their names and string encodings; ours sit beside them.
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import { publishEvent } from './bus.js';
 
 export type Health = 'queued' | 'starting' | 'live' | 'reconnecting' | 'failed';
 
@@ -54,6 +55,10 @@ export function toStatus(streamKey: string, h: Record<string, string> | null): S
 export async function readState(redis: Redis, streamKey: string): Promise<Record<string, string> | null> {
   const h = await redis.hgetall(keys.state(streamKey));
   return Object.keys(h).length ? h : null;
+}
+
+export async function isActive(redis: Redis, streamKey: string): Promise<boolean> {
+  return (await redis.hget(keys.state(streamKey), 'active')) === 'true';
 }
 
 // Check-and-reserve in one step, so two concurrent starts cannot both pass the "is it active?"
@@ -110,13 +115,6 @@ export async function requestStop(redis: Redis, streamKey: string): Promise<void
   await redis.multi().set(keys.stopRequested(streamKey), 'true', 'EX', 60).publish(keys.control(), streamKey).exec();
 }
 
-export interface EndedEvent {
-  type: 'ended';
-  streamKey: string;
-  taskId: string;
-  reason: string;
-}
-
 /**
  * Remove a stream's keys (only if it is still the given task's) and tell every web node.
  * A failed stream keeps its hash (active=false, health=failed) for an hour for diagnosis.
@@ -154,8 +152,7 @@ export async function clearState(
       opts.keepFailed ? '1' : '0',
       String(Date.now() / 1000),
     )) === 1;
-  const ev: EndedEvent = { type: 'ended', streamKey, taskId, reason };
-  await redis.publish(keys.events(), JSON.stringify(ev));
+  await publishEvent(redis, { type: 'ended', streamKey, taskId, reason });
   return done;
 }
 

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { clearState, updateState } from './state.js';
 import { log } from '../logger.js';
-import { every } from './every.js';
+import { every } from '../every.js';
 
 const logger = log('STREAMING-TASK');
 

@@ -1,0 +1,41 @@
+// What a start job gets from the worker that runs it, and what it answers.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { BroadcastFactory } from '../render/broadcast.js';
+
+/** Records stream sessions (start, stop, counters) in the database; absent without one. */
+export interface SessionRecorder {
+  start(s: { streamKey: string; screenId: string; taskId: string; startedAt: Date }): Promise<number | null>;
+  end(
+    id: number,
+    s: { stopReason: string; frames: number; dropped: number; restarts: number; lastError: string | null },
+  ): Promise<void>;
+}
+
+/**
+ * Live data for a stream's scene, held by the worker's main thread and forwarded to the render
+ * thread: called once per stream with its screen id and a `push` for each new value; returns
+ * the unsubscribe. Absent: scenes get their data as before.
+ */
+export type SceneDataSource = (screenId: string, push: (data: unknown) => void) => () => void;
+
+export interface StartContext {
+  config: Config;
+  redis: Redis;
+  workerId: string;
+  /** Registers the stop callback of a running stream for the fast control channel. */
+  onControl(streamKey: string, stop: (reason: string) => void): () => void;
+  /** Resolves when the worker is shutting down. */
+  shuttingDown: Promise<void>;
+  broadcast?: BroadcastFactory;
+  sessions?: SessionRecorder;
+  sceneData?: SceneDataSource;
+}
+
+export interface StartResult {
+  streamKey: string;
+  taskId: string;
+  outcome: 'stopped' | 'failed' | 'skipped' | 'handed-off';
+  reason: string;
+  frames?: number;
+}

@@ -1,0 +1,55 @@
+// The one zod source for a stream's parameters: stream key, scene id, preview fps/quality,
+// broadcast fps. The routers' bodies and the job payloads are composed from these pieces, so a
+// range is written once and the web process and the worker accept exactly the same values.
+import { z } from 'zod';
+import { STREAM_KEY_RE } from '../config.js';
+import { badRequest } from '../errors.js';
+import { sceneIds } from '../render/scenes/catalog.js';
+
+export const streamKeySchema = z.string().regex(STREAM_KEY_RE, 'stream key: 1-64 characters of A-Z a-z 0-9 _ -');
+export const screenIdSchema = z.string().min(1).max(64);
+/** Frames per second, of the preview (`fps`, Python meaning) or of the broadcast (`broadcastFps`). */
+export const fpsSchema = z.number().int().min(1).max(60);
+/** JPEG quality of the preview. */
+export const qualitySchema = z.number().int().min(1).max(100);
+
+/** Python defaults of `POST /stream/start`. */
+export const DEFAULT_FPS = 15;
+export const DEFAULT_QUALITY = 75;
+
+/** The start parameters a caller may give, with the Python defaults (both routers). */
+export const startParams = {
+  fps: fpsSchema.default(DEFAULT_FPS),
+  quality: qualitySchema.default(DEFAULT_QUALITY),
+  broadcastFps: fpsSchema.optional(),
+};
+
+/** Payload of the start job (the producer and the worker parse it with this). */
+export const startPayload = z.object({
+  taskId: z.string().uuid(),
+  streamKey: streamKeySchema,
+  screenId: screenIdSchema,
+  fps: fpsSchema,
+  quality: qualitySchema,
+  broadcastFps: fpsSchema.optional(),
+  requestedAt: z.number(),
+});
+
+export const stopPayload = z.object({
+  taskId: z.string().uuid(),
+  streamKey: streamKeySchema,
+  reason: z.string().max(200).default('requested'),
+});
+
+export const statusPayload = z.object({
+  streamKey: streamKeySchema,
+});
+
+export type StartPayload = z.infer<typeof startPayload>;
+export type StopPayload = z.infer<typeof stopPayload>;
+
+/** A screen id must name a scene; answered as a 400 that lists the known ones. */
+export function checkScreen(screenId: string): void {
+  const known = sceneIds();
+  if (!known.includes(screenId)) throw badRequest(`unknown screenId "${screenId}"`, { field: 'screenId', known });
+}
