@@ -1,10 +1,10 @@
-// Pure pieces: config parsing, key names, the frame codec, the clock-paced loop.
+// Pure pieces: config parsing, key names, the clock-paced loop (the frame codec: streams-bus).
 import { expect } from 'chai';
 import { parseConfig, ConfigError } from '../src/config.js';
 import { keys, setDefaultStreamKey } from '../src/keys.js';
-import { encodeFrame, decodeFrame } from '../src/streams/bus.js';
 import { RenderLoop } from '../src/render/loop.js';
 import { redactKey } from '../src/logger.js';
+import { waitFor } from './helpers/env.js';
 
 describe('config', () => {
   it('has laptop defaults', () => {
@@ -46,18 +46,6 @@ describe('Redis key names (parity)', () => {
   });
 });
 
-describe('frame codec', () => {
-  it('round-trips sequence, time and bytes', () => {
-    const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
-    const f = decodeFrame(encodeFrame({ seq: 4_000_000_001, ts: 1795268987537.25, jpeg }));
-    expect(f).to.deep.equal({ seq: 4_000_000_001, ts: 1795268987537.25, jpeg });
-  });
-  it('rejects what is not a frame', () => {
-    expect(decodeFrame(Buffer.from('hello world, not a frame'))).to.equal(null);
-    expect(decodeFrame(Buffer.alloc(3))).to.equal(null);
-  });
-});
-
 describe('redaction', () => {
   it('never shows a stream key whole', () => {
     expect(redactKey('live_123456789_secret')).to.equal('live…(21)');
@@ -66,24 +54,27 @@ describe('redaction', () => {
 });
 
 describe('RenderLoop', function () {
-  this.timeout(5000);
+  this.timeout(20_000);
   it('paces frames on the clock and skips (not queues) ticks it is late for', async () => {
-    const seen: number[] = [];
+    // Conditions, not a fixed window: holds however late the machine runs the timers.
+    const seen: Array<{ frame: number; atMs: number }> = [];
+    const t0 = performance.now();
     const loop = new RenderLoop(50, ({ frame }) => {
-      seen.push(frame);
+      seen.push({ frame, atMs: performance.now() - t0 });
       if (frame === 10) {
         const until = performance.now() + 105; // block ~5 periods
         while (performance.now() < until);
       }
     });
     loop.start();
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(() => seen.length >= 40, 15_000, 20, '40 ticks');
     loop.stop();
-    const last = seen[seen.length - 1];
-    expect(last).to.be.within(47, 51); // 1 s at 50 fps, no drift
-    expect(loop.skipped).to.be.within(3, 7); // the blocked frames were skipped…
-    expect(seen.length + loop.skipped).to.be.within(last, last + 2); // …not run late
-    for (let i = 1; i < seen.length; i++) expect(seen[i]).to.be.greaterThan(seen[i - 1]);
+    // No drift: every tick runs in its own 20 ms slot of the clock, never early.
+    for (const t of seen) expect(t.atMs / 20 - t.frame, JSON.stringify(t)).to.be.within(-0.1, 1.5);
+    const last = seen[seen.length - 1].frame;
+    expect(loop.skipped).to.be.at.least(4); // the blocked frames were skipped…
+    expect(seen.length + loop.skipped).to.be.within(last + 1, last + 2); // …not run late
+    for (let i = 1; i < seen.length; i++) expect(seen[i].frame).to.be.greaterThan(seen[i - 1].frame);
   });
 });
 
