@@ -5,10 +5,10 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { startStack, type Stack } from './helpers/stack.js';
 import { openSse } from '../scripts/lib/sse-client.js';
-import { sleep, uniqueKey, waitFor } from './helpers/env.js';
+import { uniqueKey, waitFor } from './helpers/env.js';
 
 describe('SSE feed clients', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let s: Stack;
   const key = uniqueKey('sse');
 
@@ -16,7 +16,7 @@ describe('SSE feed clients', function () {
     // A large preview so that a client that stops reading fills its socket buffers quickly.
     s = await startStack({ env: { PREVIEW_WIDTH: '1280', PREVIEW_HEIGHT: '720' } });
     await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard', fps: 20, quality: 100 }).expect(201);
-    await waitFor(async () => (await s.redis.hget(`streaming:state:${key}`, 'health')) === 'live', 8000);
+    await waitFor(async () => (await s.redis.hget(`streaming:state:${key}`, 'health')) === 'live', 20_000);
   });
   after(async () => {
     await request(s.url).delete(`/api/stream?streamKey=${key}`);
@@ -29,34 +29,33 @@ describe('SSE feed clients', function () {
     slow.write(`GET /stream/feed?streamKey=${key} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
     slow.pause(); // never reads: the kernel buffers fill, then Node's
     const fast = await openSse(`${s.url}/stream/feed?streamKey=${key}`);
-    await fast.next(1, 5000);
+    await fast.next(1, 10_000);
+    // Conditions, not a count in a fixed window: the slow client falls behind and skips while
+    // the fast one goes on receiving (how fast is bench/sse-fanout's business).
+    const lagging = await waitFor(() => s.web.feed.clientStats(key).find((c) => c.skipped > 0), 20_000, 50, 'the slow client to skip frames');
     const start = fast.messages.length;
-    await sleep(5000);
-    const got = fast.messages.length - start;
-    expect(got).to.be.within(80, 110); // 20 fps for 5 s
+    await fast.next(start + 40, 20_000);
 
     const clients = s.web.feed.clientStats(key);
-    expect(clients).to.have.length(2);
-    const lagging = clients.find((c) => c.skipped > 0);
-    expect(lagging, JSON.stringify(clients)).to.not.equal(undefined);
+    expect(clients, JSON.stringify(lagging)).to.have.length(2);
     // What the server holds for it stays bounded: about one encoded frame (~100-300 KB at 720p q100).
-    expect(lagging!.queuedBytes).to.be.lessThan(600_000);
-    const keeping = clients.find((c) => c !== lagging)!;
-    expect(keeping.skipped).to.equal(0);
+    for (const c of clients) expect(c.queuedBytes, JSON.stringify(clients)).to.be.lessThan(600_000);
+    const keeping = clients.find((c) => c.skipped === 0);
+    expect(keeping, JSON.stringify(clients)).to.not.equal(undefined);
+    expect(keeping!.sent).to.be.at.least(40);
 
     slow.destroy();
     fast.close();
-    await waitFor(() => s.web.feed.clientStats(key).length === 0, 2000, 10, 'both clients dropped');
+    await waitFor(() => s.web.feed.clientStats(key).length === 0, 5000, 10, 'both clients dropped');
   });
 
   it('drops a client from the fan-out as soon as it disconnects', async () => {
     const a = await openSse(`${s.url}/stream/feed?streamKey=${key}`);
-    await a.next(1, 5000);
+    await a.next(1, 10_000);
     expect(s.web.feed.clientStats(key)).to.have.length(1);
-    const t = Date.now();
     a.close();
-    await waitFor(() => s.web.feed.clientStats(key).length === 0, 2000, 5, 'client dropped');
-    expect(Date.now() - t).to.be.lessThan(500);
+    // Dropped on the socket's close event, not by a later sweep (which would take seconds).
+    await waitFor(() => s.web.feed.clientStats(key).length === 0, 3000, 5, 'client dropped');
     expect(s.web.feed.stats().streams).to.equal(0);
   });
 });
