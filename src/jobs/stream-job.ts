@@ -12,7 +12,7 @@ import { ThreadedPipeline } from '../render/threaded-pipeline.js';
 import { publishFrame } from '../streams/bus.js';
 import { holdLease, releaseLease } from '../streams/lease.js';
 import type { StartPayload } from '../streams/schema.js';
-import { clearState, readState, updateState, type Health } from '../streams/state.js';
+import { clearState, readState, restoreState, updateState, type Health } from '../streams/state.js';
 import { every } from '../every.js';
 import type { StartContext, StartResult } from './job-context.js';
 import { StopSignals, handedOver } from './stop-signals.js';
@@ -237,22 +237,18 @@ export class StreamJob {
     return false;
   }
 
-  /** Rewrite a running stream's keys after Redis lost them. */
-  private async restoreState(): Promise<void> {
+  /** Write the stream's keys back after a Redis restart lost them. */
+  private restoreState(): Promise<void> {
     const p = this.p;
-    await this.ctx.redis
-      .multi()
-      .hset(keys.state(this.key), {
-        active: 'true',
-        task_id: p.taskId,
-        fps: p.fps,
-        quality: p.quality,
-        stream_key: p.streamKey,
-        screen_id: p.screenId,
-        requested_at: p.requestedAt,
-        ...this.claimed,
-      })
-      .sadd(keys.active(), this.key)
-      .exec();
+    return restoreState(this.ctx.redis, this.key, {
+      active: 'true',
+      task_id: p.taskId,
+      fps: p.fps,
+      quality: p.quality,
+      stream_key: p.streamKey,
+      screen_id: p.screenId,
+      requested_at: p.requestedAt,
+      ...this.claimed,
+    });
   }
 }

@@ -156,6 +156,11 @@ export async function clearState(
   return done;
 }
 
+/** Rewrite a running stream's hash and its place in the active set (Redis restarted empty). */
+export async function restoreState(redis: Redis, streamKey: string, fields: Record<string, string | number>): Promise<void> {
+  await redis.multi().hset(keys.state(streamKey), fields).sadd(keys.active(), streamKey).exec();
+}
+
 export async function listActive(redis: Redis): Promise<StreamStatus[]> {
   const members = await redis.smembers(keys.active());
   if (!members.length) return [];
