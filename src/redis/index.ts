@@ -11,8 +11,11 @@
 // - Shared habits: logOnce() for "one line per outage", quit() to close with a fallback.
 //   isDependencyDown() (Redis or Postgres away → 503) lives in src/errors.ts, the bottom layer.
 //
-// Wave 1 moved the helpers here; jobs/, realtime/ and polls/ still run their own Lua and open
-// their own clients until wave 2 migrates them (see the comments in scripts.ts).
+// Wave 1 moved the helpers here and copied every Lua script into ./lua (same KEYS, ARGV, reply);
+// jobs/lease.ts, jobs/state.ts, polls/store.ts, realtime/catchup.ts and realtime/cluster-lua.ts
+// still run their inline copies and open their own clients until wave 2 migrates them.
+// Redis Cluster: cluster-*.lua build key names inside the script (prefix .. node/key), which a
+// cluster cannot route; kept as they are (same behaviour), to be redone if Cluster is ever needed.
 export { createRedis, waitReady, nonEmpty, quit } from './client.js';
 export { defineScripts, scriptSources, luaDir, SCRIPT_FILES, type RedisScripts, type ScriptName, type ScriptSignatures } from './scripts.js';
 export { logOnce, type OutageLog, type OutageLogOptions } from './log-once.js';
