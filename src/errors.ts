@@ -31,8 +31,12 @@ export function validation(err: ZodError): AppError {
 
 const logger = log('APP');
 
-/** Errors from Redis/Postgres being unreachable become 503, not 500. */
-function isDependencyDown(err: unknown): boolean {
+/**
+ * Redis or Postgres unreachable (ioredis fails commands fast; pg's connection ends; a health
+ * check's bound passes): the caller should retry, so HTTP answers 503 and sockets `unavailable`.
+ * The one copy: src/realtime/handlers.ts still has its own until wave 2.
+ */
+export function isDependencyDown(err: unknown): boolean {
   const msg = errMessage(err);
   return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|ENOTFOUND|connection terminated|cannot reach|isn't writeable|no answer within/i.test(msg);
 }

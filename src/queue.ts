@@ -1,13 +1,11 @@
 // The one place bee-queues are built: shared Redis settings, logging, close with a bound.
-import { createRequire } from 'node:module';
 import Queue from 'bee-queue';
+import type { Redis } from 'ioredis';
 import { log, errMessage } from './logger.js';
+import { createRedis, quit } from './redis/client.js';
+import { logOnce } from './redis/log-once.js';
 
 const logger = log('QUEUE');
-
-// bee-queue loads its Lua scripts once, at connect; a Redis that restarts forgets them and every
-// later call fails with NOSCRIPT. Reload them whenever its command client reconnects.
-const beeLua = createRequire(import.meta.url)('bee-queue/lib/lua') as { buildCache(client: unknown): Promise<unknown> };
 
 export interface QueueOptions {
   redisUrl: string;
@@ -21,10 +19,79 @@ export interface QueueOptions {
   stallInterval?: number;
 }
 
+function redisSettings(url: string) {
+  return { url, retry_strategy: (o: { attempt: number }) => Math.min(o.attempt * 200, 2000) } as never;
+}
+
+// bee-queue loads its Lua scripts once, when a queue connects (`ensureScripts`); a Redis that
+// restarts empty forgets them and every later call fails with NOSCRIPT, and bee-queue's own
+// client reconnects without telling anyone. Scripts live per server, not per connection, so one
+// watcher per Redis URL (shared by this process's queues) notices the reconnect and connects a
+// throwaway producer queue, which loads them again through bee-queue's public API.
+interface Watcher {
+  client: Redis;
+  users: number;
+  reloading: Promise<void> | null;
+  reload(): Promise<void>;
+}
+const watchers = new Map<string, Watcher>();
+
+/** Load bee-queue's scripts into the Redis at `url` (a no-op for those already there). */
+export async function loadQueueScripts(url: string): Promise<void> {
+  const q = new Queue('scripts', { redis: redisSettings(url), isWorker: false, getEvents: false, sendEvents: false, ensureScripts: true });
+  q.on('error', () => {}); // ready() rejects with it
+  try {
+    await q.ready();
+  } finally {
+    await q.close().catch(() => {});
+  }
+}
+
+function watch(url: string): Watcher {
+  let w = watchers.get(url);
+  if (w) {
+    w.users += 1;
+    return w;
+  }
+  const client = createRedis(url, 'queue-scripts');
+  let connectedBefore = false;
+  const watcher: Watcher = {
+    client,
+    users: 1,
+    reloading: null,
+    reload() {
+      watcher.reloading ??= loadQueueScripts(url)
+        .then(
+          () => void logger.info('queue scripts reloaded into Redis'),
+          (err) => void logger.warn(`reloading queue scripts: ${errMessage(err)}`),
+        )
+        .finally(() => {
+          watcher.reloading = null;
+        });
+      return watcher.reloading ?? Promise.resolve();
+    },
+  };
+  client.on('ready', () => {
+    if (connectedBefore) void watcher.reload();
+    connectedBefore = true;
+  });
+  watchers.set(url, (w = watcher));
+  return w;
+}
+
+async function unwatch(url: string): Promise<void> {
+  const w = watchers.get(url);
+  if (!w || --w.users > 0) return;
+  watchers.delete(url);
+  await quit(w.client);
+}
+
+const closers = new WeakMap<object, () => Promise<void>>();
+
 export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
   const queue = new Queue<T>(name, {
     prefix: opts.prefix,
-    redis: { url: opts.redisUrl, retry_strategy: (o: { attempt: number }) => Math.min(o.attempt * 200, 2000) } as never,
+    redis: redisSettings(opts.redisUrl),
     isWorker: opts.isWorker,
     getEvents: opts.getEvents ?? false,
     sendEvents: true,
@@ -34,19 +101,21 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
     activateDelayedJobs: false,
     stallInterval: opts.stallInterval ?? 5000,
   });
-  let lastError = '';
+  const watcher = watch(opts.redisUrl);
+  let unwatched = false;
+  closers.set(queue, async () => {
+    if (unwatched) return;
+    unwatched = true;
+    await unwatch(opts.redisUrl);
+  });
+  const outage = logOnce({ warn: (msg) => logger.warn(`queue ${name}: ${msg}`), distinct: true });
   queue.on('error', (err) => {
     const msg = errMessage(err);
-    if (msg !== lastError) logger.warn(`queue ${name}: ${msg}`);
-    lastError = msg;
+    outage.fail(msg);
+    // A restart the watcher missed (it reconnected before noticing): reload now.
+    if (msg.includes('NOSCRIPT')) void watcher.reload();
   });
-  queue.on('ready', () => {
-    lastError = '';
-    const client = (queue as unknown as { client: import('node:events').EventEmitter }).client;
-    client.on('ready', () => {
-      beeLua.buildCache(client).catch((err) => logger.warn(`queue ${name}: reloading scripts: ${errMessage(err)}`));
-    });
-  });
+  queue.on('ready', () => outage.ok());
   queue.on('failed', (job, err) => logger.warn(`queue ${name}: job ${job.id} failed: ${errMessage(err)}`));
   return queue;
 }
@@ -59,4 +128,5 @@ export async function closeQueue(queue: Queue<any>, timeoutMs: number): Promise<
   } catch (err) {
     logger.warn(`queue ${queue.name}: close: ${errMessage(err)}`);
   }
+  await closers.get(queue)?.();
 }

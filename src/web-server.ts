@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Config } from './config.js';
 import { createApp } from './app.js';
-import { createRedis, waitReady } from './redis.js';
+import { createRedis, waitReady, quit } from './redis/index.js';
 import { closeQueues, createQueues } from './jobs/producer.js';
 import { startReaper } from './streams/reaper.js';
 import { FeedHub } from './streams/feed.js';
@@ -79,7 +79,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       setTimeout(() => server.closeAllConnections(), 2000).unref();
       await serverClosed;
       sub.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
+      await quit(redis);
     },
   };
 }

@@ -28,7 +28,7 @@ describe('processes: worker loss and several web nodes', function () {
     const streamKey = uniqueKey('two-webs');
     await request(a.url).post('/api/stream').send({ streamKey, screenId: 'testcard', fps: 10 }).expect(201);
     const [fa, fb] = await Promise.all([openSse(`${a.url}/stream/feed?streamKey=${streamKey}`), openSse(`${b.url}/stream/feed?streamKey=${streamKey}`)]);
-    await Promise.all([fa.next(5, 8000), fb.next(5, 8000)]);
+    await Promise.all([fa.next(5, 20_000), fb.next(5, 20_000)]);
     expect(isCompleteJpeg(Buffer.from(fa.messages[4], 'base64'))).to.equal(true);
     expect(isCompleteJpeg(Buffer.from(fb.messages[4], 'base64'))).to.equal(true);
     // Status is the same wherever it is asked.
@@ -47,7 +47,7 @@ describe('processes: worker loss and several web nodes', function () {
     const w1 = track(await spawnWorker(env));
     const streamKey = uniqueKey('takeover');
     await request(web.url).post('/api/stream').send({ streamKey, screenId: 'testcard', fps: 5 }).expect(201);
-    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 8000);
+    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 30_000);
     expect(await redis.hget(keys.state(streamKey), 'worker_id')).to.equal(w1.workerId);
     const w2 = track(await spawnWorker(env));
 
@@ -68,10 +68,10 @@ describe('processes: worker loss and several web nodes', function () {
     expect(Number(owner.restarts)).to.be.at.least(1);
     // Frames flow again from the new owner.
     const feed = await openSse(`${web.url}/stream/feed?streamKey=${streamKey}`);
-    await feed.next(3, 5000);
+    await feed.next(3, 20_000);
     feed.close();
     await request(web.url).delete(`/api/stream?streamKey=${streamKey}`).expect(200);
-    await waitFor(async () => !(await redis.exists(keys.state(streamKey))), 5000);
+    await waitFor(async () => !(await redis.exists(keys.state(streamKey))), 20_000);
   });
 
   it('marks the stream failed (not active) within ~15 s when its only worker is killed', async () => {
@@ -79,9 +79,9 @@ describe('processes: worker loss and several web nodes', function () {
     const w1 = track(await spawnWorker(env));
     const streamKey = uniqueKey('orphan');
     await request(web.url).post('/api/stream').send({ streamKey, screenId: 'testcard', fps: 5 }).expect(201);
-    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 8000);
+    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 30_000);
     const feed = await openSse(`${web.url}/stream/feed?streamKey=${streamKey}`);
-    await feed.next(1, 5000);
+    await feed.next(1, 20_000);
     const killedAt = Date.now();
     await w1.kill('SIGKILL');
     await waitFor(async () => (await redis.hget(keys.state(streamKey), 'active')) === 'false', 20_000, 200, 'the stream to be reaped');
@@ -95,9 +95,9 @@ describe('processes: worker loss and several web nodes', function () {
     // A new start on the same key is allowed at once.
     track(await spawnWorker(env));
     await request(web.url).post('/api/stream').send({ streamKey, screenId: 'testcard' }).expect(201);
-    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 8000);
+    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 30_000);
     await request(web.url).delete(`/api/stream?streamKey=${streamKey}`).expect(200);
-    await waitFor(async () => !(await redis.exists(keys.state(streamKey))), 5000);
+    await waitFor(async () => !(await redis.exists(keys.state(streamKey))), 20_000);
   });
 
   it('stops its streams and leaves no keys behind on SIGTERM', async () => {
@@ -105,7 +105,7 @@ describe('processes: worker loss and several web nodes', function () {
     const w1 = track(await spawnWorker(env));
     const streamKey = uniqueKey('sigterm');
     await request(web.url).post('/api/stream').send({ streamKey, screenId: 'testcard', fps: 5 }).expect(201);
-    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 8000);
+    await waitFor(async () => (await redis.hget(keys.state(streamKey), 'health')) === 'live', 30_000);
     expect(await w1.kill('SIGTERM')).to.equal(0);
     expect(await redis.exists(keys.state(streamKey))).to.equal(0);
     expect(await redis.zscore(keys.workers(), w1.workerId)).to.equal(null);

@@ -11,12 +11,12 @@ import { sleep, waitFor } from './helpers/env.js';
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`, 300), 5000);
+  await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`, 300), 20_000, 100, 'redis-server to answer');
   return child;
 }
 
 describe('Redis restarts under a running service', function () {
-  this.timeout(60_000);
+  this.timeout(150_000);
   let port: number;
   let redisProc: ChildProcess;
   let s: Stack;
@@ -34,14 +34,14 @@ describe('Redis restarts under a running service', function () {
 
   it('answers 503 while Redis is down, keeps the stream, and recovers when Redis is back', async () => {
     await request(s.url).post('/stream/start').send({ fps: 10 }).expect(200);
-    await waitFor(async () => (await s.redis.hget('streaming:state', 'health')) === 'live', 5000);
+    await waitFor(async () => (await s.redis.hget('streaming:state', 'health')) === 'live', 30_000, 100, 'the stream to be live');
     const taskId = await s.redis.hget('streaming:state', 'task_id');
     const feed = await openSse(`${s.url}/stream/feed`);
-    await feed.next(2, 5000);
+    await feed.next(2, 20_000);
 
     redisProc.kill('SIGKILL');
-    await sleep(500);
-    const health = await request(s.url).get('/api/health');
+    let health = await request(s.url).get('/api/health');
+    await waitFor(async () => (health = await request(s.url).get('/api/health')).status === 503, 20_000, 100, 'health 503');
     expect(health.status).to.equal(503);
     expect(health.body.status).to.equal('error');
     expect(health.body.redis.ok).to.equal(false);
@@ -57,18 +57,18 @@ describe('Redis restarts under a running service', function () {
     const state = await waitFor(async () => {
       const h = await s.redis.hgetall('streaming:state');
       return h.active === 'true' ? h : null;
-    }, 10_000, 100, 'the state to be restored');
+    }, 30_000, 100, 'the state to be restored');
     expect(state.task_id).to.equal(taskId);
     expect(await s.redis.sismember(keys.active(), 'default')).to.equal(1);
-    await waitFor(async () => (await request(s.url).get('/api/health')).status === 200, 10_000, 200, 'health 200');
+    await waitFor(async () => (await request(s.url).get('/api/health')).status === 200, 30_000, 200, 'health 200');
 
     // Frames reach the feed that was open all along.
     const before = feed.messages.length;
-    await feed.next(before + 5, 8000);
+    await feed.next(before + 5, 20_000);
 
     // And the stream can be stopped as usual.
     await request(s.url).post('/stream/stop').expect(200);
-    await Promise.race([feed.closed, sleep(5000)]);
+    await Promise.race([feed.closed, sleep(20_000)]);
     expect(feed.messages.at(-1)).to.equal('stream_stopped');
     expect(await s.redis.exists('streaming:state')).to.equal(0);
   });
