@@ -10,6 +10,7 @@ import { log } from '../logger.js';
 import { JOBS } from './definitions.js';
 import { closeQueues, createQueues, type Queues } from './producer.js';
 import { runStartJob, type BroadcastFactory, type SessionRecorder, type StartResult } from './start.js';
+import { SceneFeeds } from './scene-feeds.js';
 import { readState, requestStop, toStatus } from './state.js';
 import { startReaper } from './reaper.js';
 import { every } from './every.js';
@@ -26,6 +27,8 @@ export class WorkerRuntime {
   readonly workerId: string;
   readonly redis: Redis;
   readonly subscriber: Redis;
+  /** Live data for the scenes of this worker's streams (one poll view for all of them). */
+  readonly sceneFeeds: SceneFeeds;
   private queues: Queues | null = null;
   private readonly controls = new Map<string, (reason: string) => void>();
   private readonly timers: Array<() => void> = [];
@@ -41,6 +44,7 @@ export class WorkerRuntime {
     this.workerId = opts.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.redis = createRedis(config.REDIS_URL, `worker-${this.workerId}`);
     this.subscriber = createRedis(config.REDIS_URL, `worker-sub-${this.workerId}`, { subscriber: true });
+    this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber });
   }
 
   get runningStreams(): string[] {
@@ -64,6 +68,7 @@ export class WorkerRuntime {
       shuttingDown: this.shuttingDown,
       broadcast: this.opts.broadcast,
       sessions: this.opts.sessions,
+      sceneData: this.sceneFeeds.feed,
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -121,6 +126,7 @@ export class WorkerRuntime {
     this.timers.forEach((t) => t());
     const q = this.queues;
     if (q) await closeQueues(q, timeoutMs);
+    await this.sceneFeeds.close();
     await this.redis.multi().zrem(keys.workers(), this.workerId).del(keys.worker(this.workerId)).exec().catch(() => {});
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -41,7 +41,12 @@ export interface StartContext {
   shuttingDown: Promise<void>;
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
+  /** Live data for a scene (the poll): `push` gets the current data at once and every change; returns unsubscribe. */
+  sceneData?: SceneDataFeed;
 }
+
+/** The worker's main thread feeds a live-data scene through this; the render thread draws what it gets. */
+export type SceneDataFeed = (screenId: string, push: (data: unknown) => void) => () => void;
 
 export interface StartResult {
   streamKey: string;
@@ -149,6 +154,7 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   let sessionId: number | null = null;
   let published = 0;
   let stopHeartbeat: () => void = () => {};
+  let offSceneData: () => void = () => {};
   let failure: string | null = null;
 
   try {
@@ -163,7 +169,6 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
     pipeline = new ThreadedPipeline({
       streamKey: key,
       screenId: p.screenId,
-      redisUrl: config.REDIS_URL,
       startedMs: startedAt * 1000,
       preview: { fps: p.fps, quality: p.quality, width: config.PREVIEW_WIDTH, height: config.PREVIEW_HEIGHT },
       broadcast: plan,
@@ -178,6 +183,8 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
         });
       },
     });
+    const threaded = pipeline;
+    offSceneData = ctx.sceneData?.(p.screenId, (data) => threaded.setSceneData(data)) ?? offSceneData;
     await pipeline.start();
 
     // Heartbeat + the parity poll of the stop key, once a second.
@@ -220,6 +227,7 @@ export async function runStartJob(ctx: StartContext, p: StartPayload): Promise<S
   } finally {
     stopHeartbeat();
     offControl();
+    offSceneData();
     await pipeline?.stop();
   }
 
