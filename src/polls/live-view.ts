@@ -39,7 +39,9 @@ export class PollLiveView implements PollReader {
   private view: PollView | null = null;
   /** When the view was last read from Redis (0: never, or invalidated). */
   private loadedAt = 0;
-  private reading: Promise<PollView | null> | null = null;
+  /** The read in flight, and the invalidation it began after (a later invalidation needs a new read). */
+  private reading: { done: Promise<PollView | null>; after: number } | null = null;
+  private invalidations = 0;
   /** Counts views taken as a whole (a new poll, a reread): a reread that raced one keeps it. */
   private generation = 0;
   private readonly listeners = new Set<PollListener>();
@@ -107,15 +109,24 @@ export class PollLiveView implements PollReader {
   /** The view may be wrong (a repair, a lost race): the next `fresh()` rereads, and a reread starts now. */
   invalidate(): void {
     this.loadedAt = 0;
+    this.invalidations += 1;
     this.background('invalidated');
   }
 
-  /** Rereads the current poll from Redis (one read at a time; callers share it). */
+  /**
+   * Rereads the current poll from Redis. Callers share the read in flight, unless the view was
+   * invalidated after it began: then a new read follows it.
+   */
   refresh(): Promise<PollView | null> {
-    this.reading ??= this.read().finally(() => {
+    const r = this.reading;
+    if (r && r.after === this.invalidations) return r.done;
+    if (r) return r.done.catch(() => null).then(() => this.refresh());
+    const after = this.invalidations;
+    const done = this.read(after).finally(() => {
       this.reading = null;
     });
-    return this.reading;
+    this.reading = { done, after };
+    return done;
   }
 
   /** This process changed the poll (opened one, counted votes): show it without waiting for the echo. */
@@ -128,12 +139,12 @@ export class PollLiveView implements PollReader {
     this.show(mergeView(this.view, update, { replace }), opts.previous);
   }
 
-  private async read(): Promise<PollView | null> {
+  private async read(after: number): Promise<PollView | null> {
     const started = this.generation;
     const live = await this.opts.store.readCurrent();
     let view = live ? buildView(live.def, live.counts) : null;
     if (!view && this.opts.missing) view = await this.opts.missing();
-    this.loadedAt = Date.now();
+    if (after === this.invalidations) this.loadedAt = Date.now();
     // A new poll arrived while we read: what we read may be the one it replaced.
     if (started !== this.generation && this.view && (!view || view.id < this.view.id)) return this.view;
     this.generation += 1;
