@@ -3,6 +3,7 @@
 // through `missing`), and listeners hear every change once.
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { SceneFeeds } from '../src/jobs/scene-feeds.js';
 import { PollLiveView } from '../src/polls/live-view.js';
 import { PollStore, pollKeys } from '../src/polls/store.js';
 import { buildView, toOptions } from '../src/polls/tally.js';
@@ -168,5 +169,33 @@ describe('poll live view (real Redis)', function () {
     live.apply(buildView(d, { A: 1, B: 5 }));
     expect(live.current()?.total).to.equal(6);
     expect(told).to.equal(1);
+  });
+
+  it("a worker's scene feeds: one view for every poll stream, pushed at once and on every change", async () => {
+    const d = def(61, ['A', 'B']);
+    await store.init(d);
+    await store.setCurrent(d.id);
+    const feeds = new SceneFeeds({ redis, subscriber }, { keys: pollKeys(prefix), refreshMs: 0 });
+    try {
+      const other: unknown[] = [];
+      feeds.feed('testcard', (x) => other.push(x))();
+      const got: (PollView | null)[][] = [[], []];
+      const offs = got.map((list) => feeds.feed('poll', (x) => list.push(x as PollView | null)));
+      expect(got[0][0]).to.equal(null); // at once: nothing read yet
+      await waitFor('the first read', () => got.every((l) => l.at(-1)?.id === d.id));
+      const counts = (await store.apply(d.id, [{ voterId: 'v', option: 'B' }]))!;
+      await store.publish({ type: 'tally', poll: buildView(d, counts) });
+      await waitFor('the tally on both streams', () => got.every((l) => l.at(-1)?.total === 1));
+      offs[0]();
+      const before = got[0].length;
+      await store.publish({ type: 'tally', poll: buildView(d, { A: 2, B: 1 }) });
+      await waitFor('the tally on the stream still running', () => got[1].at(-1)?.total === 3);
+      expect(got[0]).to.have.length(before);
+      expect(other).to.deep.equal([]);
+      const [, listeners] = (await redis.call('PUBSUB', 'NUMSUB', store.k.events())) as [string, number];
+      expect(Number(listeners)).to.equal(1); // one subscription per worker, whatever the streams
+    } finally {
+      await feeds.close();
+    }
   });
 });
