@@ -1,20 +1,18 @@
 // The poll scene: golden images of known states (compared pixel by pixel within a small
-// tolerance), the easing, and the live source against the real Redis.
+// tolerance), the easing, its per-stream state, and data handed to a real render thread.
 // Regenerate the references after an intended change: UPDATE_GOLDEN=1 npx mocha test/poll-scene.test.ts
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { Redis } from 'ioredis';
 import { registerFonts } from '../src/render/fonts.js';
 import type { FrameInfo } from '../src/render/scene.js';
 import { getScene, sceneIds } from '../src/render/scenes/index.js';
-import { countdownText, createPollScene, drawPoll, easeTowards, shares, type PollSceneData } from '../src/render/scenes/poll.js';
-import { PollStore } from '../src/polls/store.js';
+import { countdownText, drawPoll, easeTowards, pollSceneState, shares, type PollSceneData } from '../src/render/scenes/poll.js';
+import { ThreadedPipeline } from '../src/render/threaded-pipeline.js';
 import { buildView, toOptions } from '../src/polls/tally.js';
 import type { PollDef } from '../src/polls/types.js';
-import { deleteKeys, PollHarness, REDIS_URL, uniquePrefix } from './helpers/polls.js';
 
 const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const T0 = Date.parse('2026-01-01T12:00:00.000Z');
@@ -90,7 +88,7 @@ describe('poll scene', function () {
 
   it('is registered as "poll"', () => {
     expect(sceneIds()).to.include('poll');
-    expect(getScene('poll')?.source).to.be.a('function');
+    expect(getScene('poll')?.state).to.be.a('function');
   });
 
   it('matches the golden image: four options, counts, percentages, countdown', async () => {
@@ -136,90 +134,73 @@ describe('poll scene', function () {
     expect(countdownText(-5)).to.equal('0:00');
   });
 
-  describe('live source (real Redis)', () => {
-    const prefix = uniquePrefix('scene');
-    let h: PollHarness;
-    let redis: Redis;
-    let subscriber: Redis;
+  it('its state shows a handed-in poll at the next frame, eases the bars, and starts a new poll from zero', () => {
+    const state = pollSceneState({ tauMs: 100 });
+    expect(state.frame(T0)).to.deep.equal({ poll: null, shown: [] }); // the waiting screen
+    const d = def({ id: 900001, labels: ['Ryu', 'Ken'] });
+    state.set(buildView(d, { A: 1 }));
+    let data = state.frame(T0 + 33);
+    expect(data.poll?.options.map((o) => o.votes)).to.deep.equal([1, 0]);
+    expect(data.shown[0]).to.be.closeTo(1 - Math.exp(-33 / 100), 1e-9); // from zero, one frame's worth
 
-    before(() => {
-      h = new PollHarness(prefix);
-      redis = new Redis(REDIS_URL);
-      subscriber = new Redis(REDIS_URL);
+    state.set(buildView(d, { A: 1, B: 3 }));
+    data = state.frame(T0 + 66);
+    expect(data.poll?.total).to.equal(4);
+    expect(data.shown[1]).to.be.greaterThan(0).and.lessThan(0.75); // on its way
+    data = state.frame(T0 + 800);
+    expect(data.shown[0]).to.be.closeTo(0.25, 0.01);
+    expect(data.shown[1]).to.be.closeTo(0.75, 0.01);
+
+    // The same poll with more votes keeps the bars where they are; a new poll starts from zero.
+    state.set(buildView(def({ id: 900002, question: 'Next?', labels: ['X', 'Y', 'Z'] }), {}));
+    expect(state.frame(T0 + 833).shown).to.deep.equal([0, 0, 0]);
+    state.set(null);
+    expect(state.frame(T0 + 866)).to.deep.equal({ poll: null, shown: [] });
+  });
+
+  it('draws the data handed to a stream\'s render thread (setSceneData), before and after its start', async function () {
+    this.timeout(30_000);
+    const size = { width: 320, height: 180 };
+    const waiting = render({ poll: null, shown: [] }, frame(size));
+    let last: Buffer | null = null;
+    const pipeline = new ThreadedPipeline({
+      streamKey: 'scene-data-test',
+      screenId: 'poll',
+      startedMs: Date.now(),
+      preview: { fps: 20, quality: 80, ...size },
+      broadcast: null,
+      onPreview: (jpeg) => (last = jpeg),
+      onFailed: (m) => {
+        throw new Error(m);
+      },
     });
-    after(async () => {
-      await deleteKeys(redis, prefix);
-      await h.close();
-      redis.disconnect();
-      subscriber.disconnect();
-    });
-
-    it('shows a new vote within one frame, and eases the bar over the next frames', async () => {
-      const store = new PollStore(redis, h.keys);
-      const d = def({ id: 900001, labels: ['Ryu', 'Ken'] });
-      await store.init(d);
-      await store.setCurrent(d.id);
-      await store.apply(d.id, [{ voterId: 'v1', option: 'A' }]);
-
-      const scene = createPollScene({ keys: h.keys, tauMs: 100 });
-      const source = await scene.source!({ redis, subscriber });
-      try {
-        let data = source.current();
-        expect(data.poll?.id).to.equal(d.id);
-        expect(data.poll?.options.map((o) => o.votes)).to.deep.equal([1, 0]);
-
-        // A vote elsewhere: counted in Redis and published, as the poll service does.
-        const counts = (await store.apply(d.id, [{ voterId: 'v2', option: 'B' }, { voterId: 'v3', option: 'B' }, { voterId: 'v4', option: 'B' }]))!;
-        const t0 = Date.now();
-        await store.publish({ type: 'tally', poll: buildView(d, counts) });
-        while (source.current().poll?.total !== 4) {
-          expect(Date.now() - t0, 'update within one frame period at 30 fps').to.be.lessThan(1000 / 30);
-          await new Promise((r) => setTimeout(r, 1));
-        }
-        data = source.current();
-        expect(data.poll?.options.map((o) => o.votes)).to.deep.equal([1, 3]);
-        const firstB = data.shown[1];
-        expect(firstB).to.be.lessThan(0.75); // still on its way
-        await new Promise((r) => setTimeout(r, 700));
-        data = source.current();
-        expect(data.shown[0]).to.be.closeTo(0.25, 0.01);
-        expect(data.shown[1]).to.be.closeTo(0.75, 0.01);
-
-        // A new poll replaces the old one; its bars start from zero.
-        const next = def({ id: 900002, question: 'Next?', labels: ['X', 'Y', 'Z'] });
-        await store.init(next);
-        await store.setCurrent(next.id);
-        await store.publish({ type: 'poll', poll: buildView(next, {}), previous: null });
+    const differs = async (ratio: number) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (last && (await pixelDiff(last, waiting)).ratio > ratio) return;
+        expect(Date.now(), 'a preview that shows the poll').to.be.lessThan(deadline);
         await new Promise((r) => setTimeout(r, 50));
-        data = source.current();
-        expect(data.poll?.id).to.equal(next.id);
-        expect(data.shown).to.deep.equal([0, 0, 0]);
-      } finally {
-        await source.close();
-        await source.close();
       }
-      // Closed: it no longer listens (nothing else subscribed on this connection).
-      const channels = (await subscriber.call('PUBSUB', 'NUMSUB', h.keys.events())) as [string, number];
-      expect(Number(channels[1])).to.equal(0);
-    });
-
-    it('with no poll in Redis it shows the waiting screen, and picks up a poll when one appears', async () => {
-      const emptyPrefix = uniquePrefix('scene-empty');
-      const h2 = new PollHarness(emptyPrefix);
-      const scene = createPollScene({ keys: h2.keys, refreshMs: 100 });
-      const source = await scene.source!({ redis, subscriber });
-      try {
-        expect(source.current().poll).to.equal(null);
-        const store = new PollStore(redis, h2.keys);
-        const d = def({ id: 900003, labels: ['Ryu', 'Ken'] });
-        await store.init(d);
-        await store.setCurrent(d.id); // no event: the periodic re-read finds it
-        await new Promise((r) => setTimeout(r, 300));
-        expect(source.current().poll?.id).to.equal(d.id);
-      } finally {
-        await source.close();
-        await h2.close();
+    };
+    const same = async () => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (last && (await pixelDiff(last, waiting)).ratio < 0.01) return;
+        expect(Date.now(), 'a preview of the waiting screen').to.be.lessThan(deadline);
+        await new Promise((r) => setTimeout(r, 50));
       }
-    });
+    };
+    const poll = buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'] }), { A: 5, B: 3 });
+    pipeline.setSceneData(poll); // before the thread runs: its first frames already show it
+    try {
+      await pipeline.start();
+      await differs(0.05);
+      pipeline.setSceneData(null);
+      await same();
+      pipeline.setSceneData(poll);
+      await differs(0.05);
+    } finally {
+      await pipeline.stop();
+    }
   });
 });

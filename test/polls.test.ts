@@ -407,13 +407,16 @@ for (const kind of DATABASE_KINDS) {
         expect((await request(server).get('/api/poll')).body.total).to.equal(2);
         expect((await request(server).get('/api/polls/abc')).status).to.equal(400);
         // No poll: the app answers its usual 404.
-        const empty = await h.service(t.db.pool, { keys: (await import('../src/polls/store.js')).pollKeys(uniquePrefix('none')) });
-        (empty as any).load = async () => null;
+        const nonePrefix = uniquePrefix('none');
+        const empty = await h.service(t.db.pool, { keys: (await import('../src/polls/store.js')).pollKeys(nonePrefix) });
+        (empty as any).currentJson = async () => null;
         const other = http.createServer(pollApp(empty));
         installPollFastPath(other, empty);
         const res = await request(other).get('/api/poll');
         expect(res.status).to.equal(404);
         expect(res.body.error).to.equal('not_found');
+        await empty.close();
+        await deleteKeys(h.redis, nonePrefix);
         uninstall();
         expect(server.listeners('request')).to.have.length(1);
       } finally {

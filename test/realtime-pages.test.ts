@@ -31,7 +31,7 @@ describe('realtime: streamer and viewer pages (headless Chromium)', function () 
       { key: 'B', label: 'Ken' },
       { key: 'C', label: 'Chun-Li' },
     ]);
-    node = await startNode({ polls, pollEventsChannel: polls.channel });
+    node = await startNode({ polls });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

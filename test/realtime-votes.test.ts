@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { migrate } from '../src/db/index.js';
 import { countVotes } from '../src/polls/repo.js';
-import type { PollView } from '../src/realtime/protocol.js';
+import type { WirePoll } from '../src/realtime/protocol.js';
 import { DATABASE_KINDS, type TestDatabase } from './helpers/databases.js';
 import { PollHarness, uniquePrefix } from './helpers/polls.js';
 import { TestPolls } from './fixtures/redis-poll.js';
@@ -26,7 +26,7 @@ describe('realtime: votes (per-vote Redis tally)', function () {
   before(async () => {
     redis = new Redis(REDIS_URL);
     polls = new TestPolls(redis, crypto.randomBytes(4).toString('hex'));
-    const opts = { polls, pollEventsChannel: polls.channel };
+    const opts = { polls };
     [a, b] = await Promise.all([startNode(opts), startNode(opts)]);
   });
   afterEach(() => {
@@ -49,7 +49,7 @@ describe('realtime: votes (per-vote Redis tally)', function () {
     await polls.create('Who wins?', ['A', 'B', 'C']);
     const clients = await Promise.all(Array.from({ length: 40 }, (_, i) => viewer(i % 2 ? a.url : b.url, `v${i}`)));
     sockets.push(...clients);
-    const last: (PollView | null)[] = clients.map(() => null);
+    const last: (WirePoll | null)[] = clients.map(() => null);
     const updates = clients.map(() => 0);
     clients.forEach((c, i) =>
       c.on('poll:update', ({ poll }) => {
@@ -128,8 +128,8 @@ describe(`realtime: votes with the real PollService (${pgKind.name})`, function 
     const [sa, sb] = [await h.service(t.db.pool, { subscribe: true }), await h.service(t.db.pool, { subscribe: true })];
     await sa.generate({ draft: { question: 'Best fighter?', options: ['Ryu', 'Ken', 'Chun-Li'] } });
     [a, b] = await Promise.all([
-      startNode({ polls: sa, pollEventsChannel: h.keys.events() }),
-      startNode({ polls: sb, pollEventsChannel: h.keys.events() }),
+      startNode({ polls: sa }),
+      startNode({ polls: sb }),
     ]);
   });
   after(async () => {
@@ -142,9 +142,9 @@ describe(`realtime: votes with the real PollService (${pgKind.name})`, function 
   it('60 voters on two nodes, once each: exact in Redis and PostgreSQL; a second vote is refused', async () => {
     const clients = await Promise.all(Array.from({ length: 60 }, (_, i) => viewer(i % 2 ? a.url : b.url, `p${i}`)));
     sockets.push(...clients);
-    const last: (PollView | null)[] = clients.map(() => null);
+    const last: (WirePoll | null)[] = clients.map(() => null);
     clients.forEach((c, i) => c.on('poll:update', ({ poll }) => (last[i] = poll)));
-    const first = (await clients[0].emitWithAck('poll:get')) as Res & { poll: PollView };
+    const first = (await clients[0].emitWithAck('poll:get')) as Res & { poll: WirePoll };
     expect(first.poll.options).to.deep.equal(['A', 'B', 'C']);
     expect(first.poll.labels).to.deep.equal({ A: 'Ryu', B: 'Ken', C: 'Chun-Li' });
     const expected: Record<string, number> = { A: 0, B: 0, C: 0 };

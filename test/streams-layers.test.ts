@@ -32,8 +32,8 @@ describe('layers (streams, render)', () => {
     for (const above of ['routes', 'realtime', 'jobs']) expect(used.get(above), above).to.equal(undefined);
   });
 
-  it('src/render imports nothing from jobs, streams, routes or realtime', () => {
+  it('src/render imports nothing from jobs, streams, routes, realtime or polls', () => {
     const used = importedFolders('render');
-    for (const above of ['jobs', 'streams', 'routes', 'realtime']) expect(used.get(above), above).to.equal(undefined);
+    for (const above of ['jobs', 'streams', 'routes', 'realtime', 'polls']) expect(used.get(above), above).to.equal(undefined);
   });
 });

@@ -14,6 +14,7 @@ import { readState, requestStop, toStatus } from '../streams/state.js';
 import { startReaper } from '../streams/reaper.js';
 import { every } from '../every.js';
 import type { SceneDataSource, SessionRecorder, StartContext, StartResult } from './job-context.js';
+import { SceneFeeds } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
 
 const logger = log('STREAMING-TASK');
@@ -30,6 +31,8 @@ export class WorkerRuntime {
   readonly workerId: string;
   readonly redis: Redis;
   readonly subscriber: Redis;
+  /** Live data for the scenes of this worker's streams (one poll view for all of them). */
+  readonly sceneFeeds: SceneFeeds;
   private queues: Queues | null = null;
   private readonly controls = new Map<string, (reason: string) => void>();
   private readonly timers: Array<() => void> = [];
@@ -45,6 +48,7 @@ export class WorkerRuntime {
     this.workerId = opts.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.redis = createRedis(config.REDIS_URL, `worker-${this.workerId}`);
     this.subscriber = createRedis(config.REDIS_URL, `worker-sub-${this.workerId}`, { subscriber: true });
+    this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber });
   }
 
   get runningStreams(): string[] {
@@ -67,7 +71,7 @@ export class WorkerRuntime {
       shuttingDown: this.shuttingDown,
       broadcast: this.opts.broadcast,
       sessions: this.opts.sessions,
-      sceneData: this.opts.sceneData,
+      sceneData: this.opts.sceneData ?? this.sceneFeeds.feed,
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -125,6 +129,7 @@ export class WorkerRuntime {
     this.timers.forEach((t) => t());
     const q = this.queues;
     if (q) await closeQueues(q, timeoutMs);
+    await this.sceneFeeds.close();
     await this.redis.multi().zrem(keys.workers(), this.workerId).del(keys.worker(this.workerId)).exec().catch(() => {});
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());

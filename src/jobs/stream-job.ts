@@ -20,8 +20,6 @@ import { StopSignals, handedOver } from './stop-signals.js';
 const logger = log('STREAMING-TASK');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A pipeline that takes scene data from the main thread, once the render thread offers it. */
-type SceneDataSink = { setSceneData?(data: unknown): void };
 
 export class StreamJob {
   private readonly key: string;
@@ -135,7 +133,6 @@ export class StreamJob {
       const pipeline = (this.pipeline = new ThreadedPipeline({
         streamKey: this.key,
         screenId: p.screenId,
-        redisUrl: config.REDIS_URL,
         startedMs: this.startedAt * 1000,
         preview: { fps: p.fps, quality: p.quality, width: config.PREVIEW_WIDTH, height: config.PREVIEW_HEIGHT },
         broadcast: plan,
@@ -150,13 +147,9 @@ export class StreamJob {
           });
         },
       }));
+      // Subscribed before the start, so the first frames already show the scene's data.
+      offSceneData = this.ctx.sceneData?.(p.screenId, (data) => pipeline.setSceneData(data)) ?? offSceneData;
       await pipeline.start();
-      // The seam for scene data held by the main thread (the live poll view): forwarded only
-      // when the pipeline can take it.
-      const sink = pipeline as ThreadedPipeline & SceneDataSink;
-      if (this.ctx.sceneData && typeof sink.setSceneData === 'function') {
-        offSceneData = this.ctx.sceneData(p.screenId, (data) => sink.setSceneData!(data));
-      }
 
       stopHeartbeat = every(1000, () => this.heartbeat(), {
         // The stream goes on while Redis is away; say so once, not every second.

@@ -5,8 +5,10 @@
 // use, so it is safe while votes keep arriving, from any number of processes.
 import type pg from 'pg';
 import { log, errMessage } from '../logger.js';
-import { getOpenPoll, getPollById, totalVotes, votesOf } from './repo.js';
+import { countVotes, getOpenPoll, getPollById, totalVotes, votesOf } from './repo.js';
 import type { PollStore } from './store.js';
+import { buildView } from './tally.js';
+import type { PollView } from './types.js';
 
 const logger = log('POLL');
 
@@ -62,6 +64,16 @@ export class TallyRecovery {
       this.rebuilding.set(pollId, p);
     }
     return p;
+  }
+
+  /** Redis has no current poll (a restart, a flush): rebuild the open one from Postgres. null: none is open. */
+  async restoreCurrent(): Promise<PollView | null> {
+    const open = await getOpenPoll(this.pool);
+    if (!open) return null;
+    await this.rebuild(open.id);
+    await this.pointCurrentAt(open.id);
+    const again = await this.store.readCurrent();
+    return again ? buildView(again.def, again.counts) : buildView(open, await countVotes(this.pool, open.id));
   }
 
   /** Sets Redis's current pointer, then checks Postgres still agrees (another process may have rotated meanwhile). */

@@ -12,7 +12,10 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import { log, errMessage } from '../logger.js';
 import type { PollDef, PollEvent } from './types.js';
+
+const logger = log('POLL');
 
 export interface PollKeys {
   current(): string;
@@ -152,6 +155,15 @@ export class PollStore {
 
   async publish(event: PollEvent): Promise<void> {
     await this.redis.publish(this.k.events(), JSON.stringify(event));
+  }
+
+  /** Publishes, and only logs a failure: the change is recorded, and readers reread Redis anyway. */
+  async tell(event: PollEvent): Promise<void> {
+    try {
+      await this.publish(event);
+    } catch (err) {
+      logger.warn(`publishing a poll update failed: ${errMessage(err)}`);
+    }
   }
 
   /** Deletes every key of these polls and the current pointer (tests and tooling). */

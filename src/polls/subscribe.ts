@@ -1,5 +1,5 @@
-// Shared pub/sub on one subscriber connection: several listeners (the poll service, each poll
-// scene) may use the same channel; the channel is unsubscribed when the last one leaves.
+// Shared pub/sub on one subscriber connection: several listeners (live poll views of one
+// process, tests) may use the same channel; the channel is unsubscribed when the last one leaves.
 import type { Redis } from 'ioredis';
 import { log, errMessage } from '../logger.js';
 

@@ -34,8 +34,6 @@ export interface RealtimeOptions {
   voteBurst?: number;
   /** Minimum interval between `poll:update` broadcasts of one node (default 100 ms). */
   pollUpdateMs?: number;
-  /** Channel whose messages mean "the poll changed" (default `sf:poll:events`). */
-  pollEventsChannel?: string;
   /** A viewer whose connection holds more unsent bytes than this skips frames or two frames (default 256 KiB). */
   maxBacklogBytes?: number;
   /** Name of this node in Redis (default: random). */
@@ -76,7 +74,6 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     maxBacklogBytes: opts.maxBacklogBytes ?? 256 * 1024,
     viewersEveryMs: 250,
   });
-  const pollChannel = opts.pollEventsChannel ?? keys.pollEvents();
   const votes = opts.polls ? new VoteRelay(io, opts.polls, opts.pollUpdateMs ?? 100) : null;
 
   sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
@@ -89,10 +86,9 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
         return;
       }
       distributor.onClusterEvent(ev);
-    } else if (ch === pollChannel) votes?.markDirty();
-    else distributor.onBusFrame(ch, message);
+    } else distributor.onBusFrame(ch, message);
   });
-  await sub.subscribe(keys.rtEvents(), pollChannel);
+  await sub.subscribe(keys.rtEvents());
   const offFrame = feed.onFrame((key, frame) => distributor.onServerFrame(key, frame));
   const offEnded = feed.onEnded((ev) => distributor.onServerEnded(ev.streamKey, ev.reason, ev.taskId));
 
@@ -146,7 +142,8 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     handleSocket(socket, deps);
     usersChanged();
     socket.on('disconnect', usersChanged);
-    if (votes) votes.current().then((poll) => poll && socket.emit('poll:update', { poll }), () => {});
+    const poll = votes?.current();
+    if (poll) socket.emit('poll:update', { poll });
   });
   io.engine.on('connection_error', (err: { code: number; message: string }) => logger.debug(`engine.io connection error ${err.code}: ${err.message}`));
   logger.info(`socket.io attached (node ${nodeId}, fan-out ${opts.fanout ?? 'bus'})`);

@@ -59,8 +59,8 @@ export interface RtErrorPayload {
 
 export type Ack<T extends object = object> = (res: ({ ok: true } & T) | { ok: false; error: RtErrorPayload }) => void;
 
-/** A poll as the vote widget draws it. */
-export interface PollView {
+/** A poll as the vote widget draws it (built from the polls domain's PollView by toWirePoll). */
+export interface WirePoll {
   id: string;
   question: string;
   /** Option keys, in order ("A", "B", ...): what vote:cast names. */
@@ -82,7 +82,7 @@ export interface ServerToClientEvents {
   'stream:viewers': (p: { streamKey: string; count: number }) => void;
   'stream:ended': (p: { streamKey: string; reason: string }) => void;
   'stream:left': (p: { streamKey: string }) => void;
-  'poll:update': (p: { poll: PollView | null }) => void;
+  'poll:update': (p: { poll: WirePoll | null }) => void;
   error: (p: RtErrorPayload) => void;
 }
 
@@ -97,7 +97,7 @@ export interface ClientToServerEvents {
     ack?: Ack<{ seq: number; viewers: number }>,
   ) => void;
   'vote:cast': (p: { option: string }, ack?: Ack<{ option: string }>) => void;
-  'poll:get': (p?: object, ack?: Ack<{ poll: PollView | null }>) => void;
+  'poll:get': (p?: object, ack?: Ack<{ poll: WirePoll | null }>) => void;
 }
 
 export type InterServerEvents = Record<string, never>;

@@ -1,96 +1,61 @@
-// Votes over socket.io: `vote:cast` goes to the poll service (atomic live tally in Redis), and
-// `poll:update` reaches every client of this node at most every `everyMs` (10/s by default):
-// any message on the poll events channel, or a vote taken here, marks the poll dirty; the
-// flush reads one fresh snapshot and emits it once to all local sockets.
+// Votes over socket.io: `vote:cast` goes to the poll service (recorded, then counted live in
+// Redis), and `poll:update` reaches every client of this node at most every `everyMs` (10/s by
+// default): every change of the live poll view (a vote here or on another node, a new poll)
+// marks it dirty, and the flush emits the view as it is then, once, to all local sockets.
 import { AppError } from '../errors.js';
 import { log, errMessage } from '../logger.js';
-import { RtError, type PollView } from './protocol.js';
+import type { PollReader } from '../polls/live-view.js';
+import type { PollView } from '../polls/types.js';
+import { RtError, type WirePoll } from './protocol.js';
 import type { RtServer } from './distributor.js';
 
 const logger = log('REALTIME');
 
-/**
- * What the realtime layer needs from the poll service (src/polls/service.ts PollService
- * satisfies it as is).
- */
+/** What the realtime layer needs from polls (src/polls/service.ts PollService satisfies it as is). */
 export interface PollPort {
-  /** The current poll, or null; any of the shapes toPollView understands. */
-  current(): Promise<unknown>;
+  /** The process's live poll view: the poll now, and every change to it. */
+  readonly live: PollReader;
   /**
-   * Count one vote atomically. Rejects with an AppError: 404 no poll, 400 with
-   * `details.field === 'option'` an invalid option, any other 4xx a refusal (already voted,
-   * poll closed) whose message the voter sees.
+   * Count one vote. Rejects with an AppError: 404 no poll, 400 with `details.field ===
+   * 'option'` an invalid option, any other 4xx a refusal (already voted, poll closed) whose
+   * message the voter sees.
    */
-  vote(option: string, voterId: string): Promise<unknown>;
+  vote(option: string, voterId: string): Promise<{ pollId: number; option: string }>;
 }
 
-const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) || 0 : 0);
-
-/**
- * Tolerant reader of a poll snapshot: options as strings or objects ({id|key|label|text|name,
- * votes|count}), counts in `counts`, `tally`, `votes` or `results` (object or array).
- */
-export function toPollView(raw: unknown): PollView | null {
-  if (!raw || typeof raw !== 'object') return null;
-  const p = raw as Record<string, unknown>;
-  const options: string[] = [];
+/** The poll as the vote widget gets it (the socket contract: option keys, labels and counts by key). */
+export function toWirePoll(view: PollView | null): WirePoll | null {
+  if (!view) return null;
   const labels: Record<string, string> = {};
   const counts: Record<string, number> = {};
-  for (const o of Array.isArray(p.options) ? p.options : []) {
-    if (typeof o === 'string') options.push(o);
-    else if (o && typeof o === 'object') {
-      const r = o as Record<string, unknown>;
-      const id = String(r.id ?? r.key ?? r.option ?? r.label ?? r.text ?? r.name ?? '');
-      if (!id) continue;
-      options.push(id);
-      labels[id] = String(r.label ?? r.text ?? r.name ?? id);
-      if ('votes' in r || 'count' in r) counts[id] = num(r.votes ?? r.count);
-    }
+  for (const o of view.options) {
+    labels[o.key] = o.label;
+    counts[o.key] = o.votes;
   }
-  const tally = p.counts ?? p.tally ?? p.votes ?? p.results;
-  if (tally && typeof tally === 'object' && !Array.isArray(tally)) {
-    for (const [k, v] of Object.entries(tally as Record<string, unknown>)) counts[k] = num(v);
-  }
-  for (const k of Object.keys(counts)) if (!options.includes(k)) options.push(k);
-  if (!options.length) return null;
-  for (const o of options) {
-    counts[o] ??= 0;
-    labels[o] ??= o;
-  }
-  const total = options.reduce((n, o) => n + counts[o], 0);
-  const endsAt = typeof p.endsAt === 'string' ? p.endsAt : null;
-  return { id: String(p.id ?? p.pollId ?? ''), question: String(p.question ?? p.title ?? ''), options, labels, counts, total, endsAt };
+  return { id: String(view.id), question: view.question, options: view.options.map((o) => o.key), labels, counts, total: view.total, endsAt: view.endsAt };
 }
 
 export class VoteRelay {
-  private snapshot: PollView | null = null;
-  private loaded: Promise<PollView | null> | null = null;
+  private wire: { of: PollView | null; poll: WirePoll | null } = { of: null, poll: null };
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
   private lastSent = '';
-  private flushing = false;
-  private dirty = false;
-  private readonly refresher: NodeJS.Timeout;
   private closed = false;
+  private readonly off: () => void;
 
   constructor(
     private readonly io: RtServer,
     private readonly polls: PollPort,
     private readonly everyMs: number,
   ) {
-    // Without any event (a poll service that does not publish), still refresh now and then.
-    this.refresher = setInterval(() => this.markDirty(), 5000);
-    this.refresher.unref();
+    this.off = polls.live.subscribe(() => this.markDirty());
   }
 
-  /** The latest snapshot (loads it once when there is none yet). */
-  async current(): Promise<PollView | null> {
-    if (this.snapshot) return this.snapshot;
-    this.loaded ??= this.polls
-      .current()
-      .then((p) => (this.snapshot = toPollView(p)))
-      .finally(() => (this.loaded = null));
-    return this.loaded;
+  /** The poll now, as clients get it. */
+  current(): WirePoll | null {
+    const view = this.polls.live.current();
+    if (this.wire.of !== view) this.wire = { of: view, poll: toWirePoll(view) };
+    return this.wire.poll;
   }
 
   async cast(option: string, voterId: string): Promise<void> {
@@ -99,41 +64,28 @@ export class VoteRelay {
     } catch (err) {
       throw toVoteError(err);
     }
-    this.markDirty();
   }
 
-  /** Something changed (an event on the poll channel, a vote here): flush soon, coalesced. */
+  /** The poll changed: flush soon, coalesced to one emit per `everyMs`. */
   markDirty(): void {
-    if (this.closed) return;
-    this.dirty = true;
-    if (this.timer || this.flushing) return;
+    if (this.closed || this.timer) return;
     const wait = Math.max(0, this.lastFlush + this.everyMs - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, wait);
+    this.timer = setTimeout(() => this.flush(), wait);
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    this.dirty = false;
+  private flush(): void {
+    this.timer = null;
     this.lastFlush = Date.now();
-    try {
-      this.snapshot = toPollView(await this.polls.current());
-      const json = JSON.stringify(this.snapshot);
-      if (json !== this.lastSent) this.io.local.emit('poll:update', { poll: this.snapshot });
-      this.lastSent = json;
-    } catch (err) {
-      logger.warn(`poll snapshot: ${errMessage(err)}`);
-    } finally {
-      this.flushing = false;
-      if (this.dirty) this.markDirty();
-    }
+    const poll = this.current();
+    const json = JSON.stringify(poll);
+    if (json === this.lastSent) return;
+    this.lastSent = json;
+    this.io.local.emit('poll:update', { poll });
   }
 
   close(): void {
     this.closed = true;
-    clearInterval(this.refresher);
+    this.off();
     if (this.timer) clearTimeout(this.timer);
   }
 }

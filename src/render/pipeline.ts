@@ -1,7 +1,7 @@
 // One stream's render pipeline: scene → canvas → (raw frames → broadcast sink) and
 // (scaled copy → JPEG once → preview publisher). Pure wiring of the pieces; owns no I/O of its own.
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
-import type { Scene, SceneSource } from './scene.js';
+import type { Scene, SceneState } from './scene.js';
 import { RenderLoop } from './loop.js';
 import { registerFonts } from './fonts.js';
 import { log, errMessage } from '../logger.js';
@@ -15,8 +15,7 @@ export interface FrameSink {
 
 export interface PipelineOptions {
   streamKey: string;
-  scene: Scene<any>;
-  source?: SceneSource<unknown>;
+  scene: Scene<any, any>;
   startedMs: number;
   preview: { fps: number; quality: number; width: number; height: number };
   broadcast?: { fps: number; width: number; height: number; sink: FrameSink };
@@ -35,6 +34,8 @@ export interface PipelineStats {
 
 export class RenderPipeline {
   private readonly loop: RenderLoop;
+  /** The scene's per-stream state, when it shows live data. */
+  private readonly sceneState: SceneState<unknown, unknown> | undefined;
   private readonly main: Canvas;
   private readonly preview: Canvas | null;
   private readonly previewPeriodMs: number;
@@ -48,6 +49,7 @@ export class RenderPipeline {
 
   constructor(private readonly o: PipelineOptions) {
     registerFonts();
+    this.sceneState = o.scene.state?.();
     const b = o.broadcast;
     this.main = b ? createCanvas(b.width, b.height) : createCanvas(o.preview.width, o.preview.height);
     this.preview = b ? createCanvas(o.preview.width, o.preview.height) : null;
@@ -62,6 +64,11 @@ export class RenderPipeline {
   stop(): void {
     this.stopped = true;
     this.loop.stop();
+  }
+
+  /** Data for the scene, handed in from outside (whenever it changes; the latest wins). */
+  setSceneData(data: unknown): void {
+    this.sceneState?.set(data);
   }
 
   stats(): PipelineStats {
@@ -92,7 +99,7 @@ export class RenderPipeline {
       fps: this.loop.fps,
     };
     try {
-      o.scene.draw(ctx, info, o.source?.current());
+      o.scene.draw(ctx, info, this.sceneState?.frame(dueMs));
     } catch (err) {
       logger.error(`scene ${o.scene.id} failed to draw frame ${frame}: ${errMessage(err)}`);
       return;

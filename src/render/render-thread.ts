@@ -4,11 +4,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Redis } from 'ioredis';
-import { createRedis } from '../redis.js';
 import { getScene } from './scenes/index.js';
 import { RenderPipeline } from './pipeline.js';
-import type { SceneSource } from './scene.js';
 import { FfmpegSupervisor } from './ffmpeg/supervisor.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
 
@@ -31,14 +28,6 @@ function detach(buf: Buffer): ArrayBuffer {
 async function main(): Promise<void> {
   const scene = getScene(init.screenId);
   if (!scene) throw new Error(`unknown screenId "${init.screenId}"`);
-  let redis: Redis | undefined;
-  let subscriber: Redis | undefined;
-  let source: SceneSource<unknown> | undefined;
-  if (scene.source) {
-    redis = createRedis(init.redisUrl, `render-${init.streamKey}`);
-    subscriber = createRedis(init.redisUrl, `render-sub-${init.streamKey}`, { subscriber: true });
-    source = await scene.source({ redis, subscriber });
-  }
 
   const sup = init.broadcast ? new FfmpegSupervisor(init.broadcast) : null;
   const broadcastStatus = (): BroadcastStatus | null => {
@@ -52,7 +41,6 @@ async function main(): Promise<void> {
   const pipeline = new RenderPipeline({
     streamKey: init.streamKey,
     scene,
-    source,
     startedMs: init.startedMs,
     preview: init.preview,
     broadcast: sup && s ? { fps: s.fps, width: s.width, height: s.height, sink: sup } : undefined,
@@ -63,18 +51,18 @@ async function main(): Promise<void> {
     afterFrame: () => minorGc({ type: 'minor' }),
   });
 
+  if (init.sceneData !== undefined) pipeline.setSceneData(init.sceneData);
+
   const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus() });
   const statsTimer = setInterval(sendStats, 500);
 
   port.on('message', async (m: ToThread) => {
+    if (m.type === 'scene-data') return pipeline.setSceneData(m.data);
     if (m.type !== 'stop') return;
     pipeline.stop();
     clearInterval(statsTimer);
     await sup?.stop(5000);
     sendStats();
-    await source?.close().catch(() => {});
-    redis?.disconnect();
-    subscriber?.disconnect();
     post({ type: 'stopped' });
     port.close();
   });

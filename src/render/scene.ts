@@ -1,7 +1,8 @@
-// What a scene is: a pure drawing function of (frame info, data). Scenes that show live data
-// (a poll) also say how to get it; the render loop asks `current()` once per frame.
+// What a scene is: a pure drawing function of (frame info, data). A scene that shows live data
+// (a poll) gets that data handed in from outside the render library, whenever it changes, and
+// keeps a little state per stream that turns it into what `draw` needs once per frame (the
+// poll's bars easing towards their shares). The render library never fetches data itself.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import type { Redis } from 'ioredis';
 
 export interface FrameInfo {
   width: number;
@@ -16,22 +17,18 @@ export interface FrameInfo {
   fps: number;
 }
 
-export interface SceneSourceDeps {
-  redis: Redis;
-  /** A subscriber connection the source may use for pub/sub. */
-  subscriber: Redis;
+/** One stream's state of a live-data scene. */
+export interface SceneState<I, D> {
+  /** The latest data from outside (plain data: it crossed a thread). */
+  set(input: I): void;
+  /** What to draw at `timeMs` (called every frame: must be cheap). */
+  frame(timeMs: number): D;
 }
 
-export interface SceneSource<D> {
-  /** The latest data, synchronously (called every frame: must be cheap). */
-  current(): D;
-  close(): Promise<void>;
-}
-
-export interface Scene<D = unknown> {
+export interface Scene<D = unknown, I = unknown> {
   id: string;
   description: string;
   draw(ctx: SKRSContext2D, info: FrameInfo, data: D): void;
-  /** Live data for the scene; scenes without one get `undefined`. */
-  source?: (deps: SceneSourceDeps) => Promise<SceneSource<D>>;
+  /** Scenes that show live data: a fresh state per stream. Scenes without one get `undefined`. */
+  state?: () => SceneState<I, D>;
 }

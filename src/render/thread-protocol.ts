@@ -8,10 +8,11 @@ export interface RenderThreadInit {
   streamKey: string;
   screenId: string;
   startedMs: number;
-  redisUrl: string;
   preview: { fps: number; quality: number; width: number; height: number };
   /** The broadcast's FFmpeg (its settings carry size and fps); null: previews only. */
   broadcast: BroadcastPlan | null;
+  /** A live-data scene's data at the start (then `scene-data` messages). */
+  sceneData?: unknown;
 }
 
 export interface BroadcastStatus {
@@ -37,4 +38,7 @@ export type FromThread =
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 
-export type ToThread = { type: 'stop' };
+export type ToThread =
+  | { type: 'stop' }
+  /** The latest data of a live-data scene (the poll, for the poll scene); the thread hands it to the scene. */
+  | { type: 'scene-data'; data: unknown };

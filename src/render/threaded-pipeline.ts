@@ -29,13 +29,20 @@ export class ThreadedPipeline {
   private status: BroadcastStatus | null = null;
   private stopping = false;
   private stopped: Promise<void> | null = null;
+  private ready = false;
+  /** Scene data not yet posted: posted once the thread is ready, and coalesced within a tick. */
+  private pendingData: { data: unknown } | null = null;
+  private posting = false;
 
   constructor(private readonly o: ThreadedPipelineOptions) {}
 
   /** Resolves once the thread renders (its scene, data source and FFmpeg are started). */
   start(): Promise<void> {
     const { onPreview, onFailed, ...init } = this.o;
-    const worker = spawnThread(init, `render ${init.streamKey}`);
+    // Data handed in before the start is the scene's first: no frame goes out without it.
+    const first = this.pendingData;
+    this.pendingData = null;
+    const worker = spawnThread(first ? { ...init, sceneData: first.data } : init, `render ${init.streamKey}`);
     this.worker = worker;
     let settle: { resolve(): void; reject(e: Error): void } | null = null;
     const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -48,6 +55,8 @@ export class ThreadedPipeline {
     worker.on('message', (m: FromThread) => {
       switch (m.type) {
         case 'ready':
+          this.ready = true;
+          this.flushSceneData();
           settle?.resolve();
           settle = null;
           break;
@@ -71,6 +80,28 @@ export class ThreadedPipeline {
       if (code !== 0) fail(`render thread exited with code ${code}`);
     });
     return started;
+  }
+
+  /**
+   * Hands the scene its latest data (plain data: it is copied to the thread). Changes within
+   * one tick are posted once, the latest; before the thread is ready, the latest is kept.
+   */
+  setSceneData(data: unknown): void {
+    this.pendingData = { data };
+    if (!this.ready || this.posting) return;
+    this.posting = true;
+    setImmediate(() => {
+      this.posting = false;
+      this.flushSceneData();
+    });
+  }
+
+  private flushSceneData(): void {
+    const p = this.pendingData;
+    if (!p || !this.worker || this.stopping) return;
+    this.pendingData = null;
+    const msg: ToThread = { type: 'scene-data', data: p.data };
+    this.worker.postMessage(msg);
   }
 
   /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the thread ended. */

@@ -1,20 +1,23 @@
 // The live poll: question, one bar per option easing towards its share, percentages and
 // counts, the total, and a countdown when the poll has an end time. Drawing is a pure
-// function of (frame, data); the source keeps the data current from Redis (pub/sub for every
-// change, a slow re-read as a safety net) and eases the bars once per frame.
+// function of (frame, data); the poll is handed in from outside (in a worker, the main
+// thread's live poll view posts it to the stream's render thread) and the scene's state eases
+// the bars once per frame.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import type { FrameInfo, Scene, SceneSource, SceneSourceDeps } from '../scene.js';
+import type { FrameInfo, Scene, SceneState } from '../scene.js';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
-import { log, errMessage } from '../../logger.js';
-import { PollStore, pollKeys, type PollKeys } from '../../polls/store.js';
-import { subscribeChannel } from '../../polls/subscribe.js';
-import { buildView, mergeView } from '../../polls/tally.js';
-import type { PollEvent, PollView } from '../../polls/types.js';
 
-const logger = log('RENDER');
+/** The poll as this scene draws it (the polls domain's PollView has this shape, and more). */
+export interface PollScenePoll {
+  id: number;
+  question: string;
+  options: readonly { key: string; label: string; votes: number; percent: number }[];
+  total: number;
+  endsAt: string | null;
+}
 
 export interface PollSceneData {
-  poll: PollView | null;
+  poll: PollScenePoll | null;
   /** What each bar shows now, 0..1 of the full width (eases towards the option's share). */
   shown: number[];
 }
@@ -22,7 +25,7 @@ export interface PollSceneData {
 export const OPTION_COLOURS = ['#e63946', '#3a86ff', '#ffb703', '#2ec4b6'];
 
 /** Target shares (0..1) of each option. */
-export function shares(poll: PollView | null): number[] {
+export function shares(poll: PollScenePoll | null): number[] {
   if (!poll) return [];
   return poll.options.map((o) => (poll.total > 0 ? o.votes / poll.total : 0));
 }
@@ -222,63 +225,33 @@ export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneDat
   ctx.textAlign = 'left';
 }
 
-/** Live data for the scene from Redis; `current()` eases the bars one frame's worth. */
-export async function openPollSource(deps: SceneSourceDeps, opts: { keys?: PollKeys; refreshMs?: number; tauMs?: number } = {}): Promise<SceneSource<PollSceneData>> {
-  const store = new PollStore(deps.redis, opts.keys ?? pollKeys());
-  let poll: PollView | null = null;
+/**
+ * A stream's poll state: takes the poll handed in (whenever it changes) and eases the bars
+ * towards their shares once per frame; a new poll's bars grow from zero.
+ */
+export function pollSceneState(opts: { tauMs?: number } = {}): SceneState<PollScenePoll | null, PollSceneData> {
+  let poll: PollScenePoll | null = null;
   let shown: number[] = [];
-  let lastMs = Date.now();
-  let closed = false;
-
-  const take = (update: PollView | null, authoritative: boolean) => {
-    if (!update) {
-      if (authoritative) poll = null;
-      return;
-    }
-    const next = mergeView(poll, update, { replace: authoritative && (!poll || update.id !== poll.id) });
-    if (!poll || next.id !== poll.id) shown = next.options.map(() => 0); // a new poll: bars grow from zero
-    poll = next;
-  };
-  const reread = async () => {
-    const live = await store.readCurrent();
-    take(live ? buildView(live.def, live.counts) : null, true);
-  };
-
-  const unsubscribe = await subscribeChannel(deps.subscriber, store.k.events(), (message) => {
-    const ev = JSON.parse(message) as PollEvent;
-    if (!ev?.poll || !Array.isArray(ev.poll.options)) return;
-    if (ev.type === 'poll' && (!poll || ev.poll.id >= poll.id)) take(ev.poll, true);
-    else if (ev.type === 'tally' && poll && ev.poll.id === poll.id) take(ev.poll, false);
-  });
-  await reread().catch((err) => logger.warn(`poll scene: reading the current poll failed: ${errMessage(err)}`));
-  // A safety net for missed messages (a subscriber reconnecting) and for keys that vanish.
-  const timer = setInterval(() => {
-    if (!closed) reread().catch(() => undefined);
-  }, opts.refreshMs ?? 2000);
-  timer.unref();
-
+  let lastMs: number | null = null;
   return {
-    current() {
-      const now = Date.now();
-      shown = easeTowards(shown, shares(poll), now - lastMs, opts.tauMs);
-      lastMs = now;
-      return { poll, shown };
+    set(next) {
+      if (next && (!poll || next.id !== poll.id)) shown = next.options.map(() => 0);
+      poll = next ?? null;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(timer);
-      await unsubscribe();
+    frame(timeMs) {
+      shown = easeTowards(shown, shares(poll), lastMs === null ? 0 : timeMs - lastMs, opts.tauMs);
+      lastMs = timeMs;
+      return { poll, shown };
     },
   };
 }
 
-export function createPollScene(opts: { keys?: PollKeys; refreshMs?: number; tauMs?: number } = {}): Scene<PollSceneData> {
+export function createPollScene(opts: { tauMs?: number } = {}): Scene<PollSceneData, PollScenePoll | null> {
   return {
     id: 'poll',
     description: 'The live poll: question, animated vote bars with percentages and counts, total, countdown',
     draw: drawPoll,
-    source: (deps) => openPollSource(deps, opts),
+    state: () => pollSceneState(opts),
   };
 }
 
