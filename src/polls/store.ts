@@ -9,9 +9,9 @@
 //
 // A vote updates voters and tally in one script and only if the voter is new, so replaying a
 // vote is harmless: that is what lets us rebuild from Postgres while live votes keep arriving.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import { defineScripts } from '../redis/index.js';
 import { log, errMessage } from '../logger.js';
 import type { PollDef, PollEvent } from './types.js';
 
@@ -38,46 +38,6 @@ export function pollKeys(prefix = ''): PollKeys {
 /** The voters-set member that marks the set as initialised (voter ids are never empty). */
 export const VOTERS_MARKER = '';
 
-class Script {
-  readonly sha: string;
-  constructor(readonly lua: string) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-  async run(redis: Redis, keyList: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keyList.length, ...keyList, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-      return redis.eval(this.lua, keyList.length, ...keyList, ...args);
-    }
-  }
-}
-
-// KEYS: tally, voters, poll. ARGV: def JSON, option keys...
-// Keeps existing counts when both keys are there; otherwise starts them over (the caller then
-// replays the votes from Postgres).
-const initScript = new Script(`
-redis.call('SET', KEYS[3], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
-  for i = 2, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[i], 0) end
-  return 0
-end
-redis.call('DEL', KEYS[1], KEYS[2])
-for i = 2, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], 0) end
-redis.call('SADD', KEYS[2], '')
-return 1
-`);
-
-// KEYS: tally, voters. ARGV: voter1, option1, voter2, option2, ...
-// Returns -1 when the keys are missing (Redis lost them: rebuild), else the whole tally.
-const applyScript = new Script(`
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-for i = 1, #ARGV, 2 do
-  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then redis.call('HINCRBY', KEYS[1], ARGV[i + 1], 1) end
-end
-return redis.call('HGETALL', KEYS[1])
-`);
-
 function pairsToRecord(flat: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = Number(flat[i + 1]);
@@ -92,8 +52,9 @@ export class PollStore {
 
   /** Writes the definition; returns true if the counters were (re)created empty. */
   async init(def: PollDef): Promise<boolean> {
-    const r = await initScript.run(
-      this.redis,
+    // Keeps existing counts when both keys are there; otherwise starts them over (the caller
+    // then replays the votes from Postgres). src/redis/lua/poll-init.lua
+    const r = await defineScripts(this.redis).pollInit(
       [this.k.tally(def.id), this.k.voters(def.id), this.k.poll(def.id)],
       [JSON.stringify(def), ...def.options.map((o) => o.key)],
     );
@@ -104,7 +65,8 @@ export class PollStore {
   async apply(pollId: number, votes: { voterId: string; option: string }[]): Promise<Record<string, number> | null> {
     const args: string[] = [];
     for (const v of votes) args.push(v.voterId, v.option);
-    const r = await applyScript.run(this.redis, [this.k.tally(pollId), this.k.voters(pollId)], args);
+    // -1 when the keys are missing (Redis lost them). src/redis/lua/poll-apply.lua
+    const r = await defineScripts(this.redis).pollApply([this.k.tally(pollId), this.k.voters(pollId)], args);
     return r === -1 ? null : pairsToRecord(r as string[]);
   }
 

@@ -2,6 +2,7 @@
 // keep their names and string encodings; ours sit beside them.
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import { defineScripts } from '../redis/index.js';
 import { publishEvent } from './bus.js';
 
 export type Health = 'queued' | 'starting' | 'live' | 'reconnecting' | 'failed';
@@ -63,30 +64,16 @@ export async function isActive(redis: Redis, streamKey: string): Promise<boolean
 
 // Check-and-reserve in one step, so two concurrent starts cannot both pass the "is it active?"
 // check the Python version made before enqueueing. Returns the current state when active.
-const RESERVE = `
-if redis.call('HGET', KEYS[1], 'active') == 'true' then
-  return redis.call('HGETALL', KEYS[1])
-end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SADD', KEYS[3], ARGV[1])
-return false`;
-
 export async function reserveStream(
   redis: Redis,
   streamKey: string,
   fields: Record<string, string | number>,
 ): Promise<Record<string, string> | null> {
   const flat = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
-  const res = (await redis.eval(
-    RESERVE,
-    3,
-    keys.state(streamKey),
-    keys.stopRequested(streamKey),
-    keys.active(),
-    streamKey,
-    ...flat,
-  )) as string[] | null;
+  const res = await defineScripts(redis).stateReserve(
+    [keys.state(streamKey), keys.stopRequested(streamKey), keys.active()],
+    [streamKey, ...flat],
+  );
   if (!res) return null;
   const current: Record<string, string> = {};
   for (let i = 0; i < res.length; i += 2) current[res[i]] = res[i + 1];
@@ -95,11 +82,6 @@ export async function reserveStream(
 
 // Update fields only while the hash is still ours (same task); a stopped or taken-over stream
 // must not be resurrected by a late write.
-const UPDATE_IF_OWNER = `
-if redis.call('HGET', KEYS[1], 'task_id') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-return 1`;
-
 export async function updateState(
   redis: Redis,
   streamKey: string,
@@ -107,7 +89,7 @@ export async function updateState(
   fields: Record<string, string | number>,
 ): Promise<boolean> {
   const flat = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
-  return (await redis.eval(UPDATE_IF_OWNER, 1, keys.state(streamKey), taskId, ...flat)) === 1;
+  return (await defineScripts(redis).stateUpdateIfOwner([keys.state(streamKey)], [taskId, ...flat])) === 1;
 }
 
 /** Signal a stop: the parity key (TTL 60 s) plus the fast channel. */
@@ -119,19 +101,6 @@ export async function requestStop(redis: Redis, streamKey: string): Promise<void
  * Remove a stream's keys (only if it is still the given task's) and tell every web node.
  * A failed stream keeps its hash (active=false, health=failed) for an hour for diagnosis.
  */
-const CLEAR = `
-local owner = redis.call('HGET', KEYS[1], 'task_id')
-if owner and owner ~= ARGV[1] then return 0 end
-if ARGV[3] == '1' then
-  redis.call('HSET', KEYS[1], 'active', 'false', 'health', 'failed', 'stopped_at', ARGV[4])
-  redis.call('EXPIRE', KEYS[1], 3600)
-else
-  redis.call('DEL', KEYS[1])
-end
-redis.call('DEL', KEYS[2], KEYS[4])
-redis.call('SREM', KEYS[3], ARGV[2])
-return 1`;
-
 export async function clearState(
   redis: Redis,
   streamKey: string,
@@ -140,17 +109,9 @@ export async function clearState(
   opts: { keepFailed?: boolean } = {},
 ): Promise<boolean> {
   const done =
-    (await redis.eval(
-      CLEAR,
-      4,
-      keys.state(streamKey),
-      keys.stopRequested(streamKey),
-      keys.active(),
-      keys.lease(streamKey),
-      taskId,
-      streamKey,
-      opts.keepFailed ? '1' : '0',
-      String(Date.now() / 1000),
+    (await defineScripts(redis).stateClear(
+      [keys.state(streamKey), keys.stopRequested(streamKey), keys.active(), keys.lease(streamKey)],
+      [taskId, streamKey, opts.keepFailed ? '1' : '0', String(Date.now() / 1000)],
     )) === 1;
   await publishEvent(redis, { type: 'ended', streamKey, taskId, reason });
   return done;
