@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { keys } from '../src/keys.js';
 import { CATCHUP_FRAMES } from '../src/realtime/protocol.js';
+import { adapterFanout } from '../bench/realtime/adapter-fanout.js';
 import { REDIS_URL, catchup, once, spawnNode, startNode, streamer, until, viewer, sleep, type Client, type Node } from './fixtures/realtime.js';
 
 describe('realtime: several web nodes', function () {
@@ -169,7 +170,7 @@ describe('realtime: several web nodes', function () {
   });
 
   it('works the same with fan-out through the socket.io Redis adapter', async () => {
-    const [x, y] = await Promise.all([startNode({ fanout: 'adapter' }), startNode({ fanout: 'adapter' })]);
+    const [x, y] = await Promise.all([startNode({ fanout: adapterFanout }), startNode({ fanout: adapterFanout })]);
     try {
       const st = await streamer(x.url);
       track(st.s);

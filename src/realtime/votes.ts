@@ -4,8 +4,7 @@
 // flush reads one fresh snapshot and emits it once to all local sockets.
 import { AppError } from '../errors.js';
 import { log, errMessage } from '../logger.js';
-import { RtError, type PollView } from './protocol.js';
-import type { RtServer } from './distributor.js';
+import { RtError, type PollView, type RtServer } from './protocol.js';
 
 const logger = log('REALTIME');
 
