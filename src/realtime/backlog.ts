@@ -1,7 +1,7 @@
 // Bytes a viewer's connection still holds in this process (not yet handed to the kernel), read
 // from engine.io's public socket events, not its private write buffer: `packetCreate` (a packet
 // queued), `flush` (the queue handed to the transport) and the transport's `writable` flag
-// (false until the transport has written the last flush out). A viewer whose backlog is over
+// (false until a WebSocket has handed the last flush to the kernel). A viewer whose backlog is over
 // the limit skips frames instead of piling them up (bounded memory per viewer).
 import type { RtSocket } from './protocol.js';
 
@@ -31,7 +31,9 @@ class ConnBacklog implements Backlog {
   }
 
   bytes(): number {
-    return this.queued + (this.conn.transport.writable ? 0 : this.inFlight);
+    // HTTP long-polling: a flush is a response already written; only the queue waits for the next poll.
+    const writing = !this.conn.transport.writable && this.conn.transport.name === 'websocket';
+    return this.queued + (writing ? this.inFlight : 0);
   }
 }
 
