@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { keys } from '../src/keys.js';
 import { CATCHUP_FRAMES } from '../src/realtime/protocol.js';
-import { REDIS_URL, client, connected, once, startNode, streamer, until, viewer, sleep, type Client, type Node } from './fixtures/realtime.js';
+import { REDIS_URL, client, connected, once, ringHas, startNode, streamer, until, viewer, sleep, type Client, type Node } from './fixtures/realtime.js';
 
 describe('realtime: protocol on one node', function () {
   let node: Node;
@@ -55,7 +55,7 @@ describe('realtime: protocol on one node', function () {
     st.s.emit('stream:start', { streamKey: st.key });
     for (let i = 1; i <= 45; i++) st.s.emit('stream:data:send', { streamKey: st.key, data: `frame-${i}` });
     await st.s.emitWithAck('stream:data:send', { streamKey: st.key, data: 'frame-46' });
-    await sleep(50); // the ring write is asynchronous to the sender
+    await ringHas(redis, st.key, 46);
 
     const v = track(await viewer(node.url));
     const got: string[] = [];

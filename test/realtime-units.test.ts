@@ -1,8 +1,7 @@
 // Pure pieces of the realtime layer: frame wire format, ring bounds, catch-up parts, token
 // bucket, poll snapshot reader.
 import { expect } from 'chai';
-import { keepCount, MemoryRing } from '../src/realtime/catchup.js';
-import { bufferParts } from '../src/realtime/delivery.js';
+import { bufferParts, keepCount, MemoryRing } from '../src/realtime/catchup.js';
 import { TokenBucket } from '../src/realtime/rate-limit.js';
 import { toWirePoll } from '../src/realtime/votes.js';
 import { decodeWire, encodeWire, WIRE_HEADER_BYTES } from '../src/realtime/wire.js';

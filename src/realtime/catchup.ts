@@ -101,3 +101,22 @@ export class MemoryRing {
     return this.frames.length;
   }
 }
+
+/**
+ * socket.io's decoders accept at most 10 binary attachments per packet (socket.io-parser
+ * `maxAttachments`): the catch-up goes out in parts of at most 10 binary frames, oldest first.
+ */
+export function bufferParts(frames: StreamFrame[], maxBinary = 10): { frames: StreamFrame[]; part: number; parts: number }[] {
+  const parts: StreamFrame[][] = [[]];
+  let binary = 0;
+  for (const f of frames) {
+    const isBinary = typeof f.data !== 'string';
+    if (isBinary && binary === maxBinary) {
+      parts.push([]);
+      binary = 0;
+    }
+    parts[parts.length - 1].push(f);
+    if (isBinary) binary += 1;
+  }
+  return parts.map((p, i) => ({ frames: p, part: i + 1, parts: parts.length }));
+}

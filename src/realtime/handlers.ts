@@ -13,8 +13,9 @@ import {
   zodMessage,
   type ClientEvent,
   type RtErrorPayload,
+  type RtSocket,
 } from './protocol.js';
-import type { RtSocket, StreamDistributor } from './distributor.js';
+import type { StreamDistributor } from './distributor.js';
 import type { VoteRelay } from './votes.js';
 import { TokenBucket } from './rate-limit.js';
 

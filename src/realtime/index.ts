@@ -12,21 +12,23 @@ import { log, errMessage } from '../logger.js';
 import type { FeedHub } from '../streams/feed.js';
 import { ClusterState, type ClusterEvent, type ClusterStats } from './cluster.js';
 import { RedisCatchup, type RingLimits } from './catchup.js';
-import { StreamDistributor, type RtServer } from './distributor.js';
+import { StreamDistributor } from './distributor.js';
+import type { SocketFanout } from './fanout.js';
 import { handleSocket } from './handlers.js';
 import { VoteRelay, type PollPort } from './votes.js';
-import { CATCHUP_FRAMES } from './protocol.js';
+import { CATCHUP_FRAMES, type RtServer } from './protocol.js';
 
 export type { PollPort } from './votes.js';
 export type * from './protocol.js';
+export type { SocketFanout } from './fanout.js';
 
 const logger = log('REALTIME');
 
 export interface RealtimeOptions {
   /** The poll service (vote:cast, poll:update); without it votes answer `no_poll`. */
   polls?: PollPort | null;
-  /** Frame fan-out between nodes: 'bus' (default) or 'adapter' (socket.io Redis adapter). */
-  fanout?: 'bus' | 'adapter';
+  /** How socket streams reach other nodes (default: the per-stream Redis frame channel, fanout.ts). */
+  fanout?: SocketFanout;
   /** Catch-up ring bounds (defaults: 30 frames, max(8 MiB, 2 frames), 30 s). */
   catchup?: Partial<RingLimits>;
   /** Votes per second per socket (token bucket) and burst. Defaults 60 and 30. */
@@ -68,7 +70,7 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     ageMs: opts.catchup?.ageMs ?? 30_000,
   };
   const distributor = new StreamDistributor(io, cluster, new RedisCatchup(redis, limits), sub, feed, {
-    fanout: opts.fanout ?? 'bus',
+    fanout: opts.fanout,
     limits,
     maxInflightBytes: Math.max(8 * 1024 * 1024, 4 * config.MAX_FRAME_BYTES),
     maxBacklogBytes: opts.maxBacklogBytes ?? 256 * 1024,
@@ -93,16 +95,7 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
   const offEnded = feed.onEnded((ev) => distributor.onServerEnded(ev.streamKey, ev.reason, ev.taskId));
 
   // Events can be missed (a worker killed without a word): check the watched streams' state.
-  const stateTimer = setInterval(async () => {
-    const watched = distributor.watchedServerStreams();
-    if (!watched.length || redis.status !== 'ready') return;
-    try {
-      const res = (await watched.reduce((p, k) => p.hget(keys.state(k), 'active'), redis.pipeline()).exec()) ?? [];
-      watched.forEach((k, i) => res[i]?.[1] !== 'true' && distributor.onServerEnded(k, 'state inactive'));
-    } catch (err) {
-      logger.debug(`state check: ${errMessage(err)}`);
-    }
-  }, 2000);
+  const stateTimer = setInterval(() => distributor.relayed.checkState(redis).catch((err) => logger.debug(`state check: ${errMessage(err)}`)), 2000);
   stateTimer.unref();
 
   // Connected sockets per node: a heartbeat with a TTL, written again soon after a change.
@@ -146,7 +139,7 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     if (poll) socket.emit('poll:update', { poll });
   });
   io.engine.on('connection_error', (err: { code: number; message: string }) => logger.debug(`engine.io connection error ${err.code}: ${err.message}`));
-  logger.info(`socket.io attached (node ${nodeId}, fan-out ${opts.fanout ?? 'bus'})`);
+  logger.info(`socket.io attached (node ${nodeId}, fan-out ${opts.fanout?.name ?? 'bus'})`);
 
   let closed = false;
   return {

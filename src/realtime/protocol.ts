@@ -1,5 +1,6 @@
 // The socket.io contract (seeds 002/004): typed event maps, the zod schema of every client
 // payload, and the error codes a client can get back. Shared by the server and typed clients.
+import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { STREAM_KEY_RE } from '../config.js';
 
@@ -110,6 +111,9 @@ export interface SocketData {
   /** The stream this socket watches, if any (one at a time). */
   viewing: string | null;
 }
+
+export type RtServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type RtSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 const streamKey = z.string().regex(STREAM_KEY_RE, 'streamKey: 1-64 characters of A-Z a-z 0-9 _ -');
 const keyOnly = z.object({ streamKey }).strict();

@@ -6,8 +6,7 @@ import { AppError } from '../errors.js';
 import { log, errMessage } from '../logger.js';
 import type { PollReader } from '../polls/live-view.js';
 import type { PollView } from '../polls/types.js';
-import { RtError, type WirePoll } from './protocol.js';
-import type { RtServer } from './distributor.js';
+import { RtError, type RtServer, type WirePoll } from './protocol.js';
 
 const logger = log('REALTIME');
 
