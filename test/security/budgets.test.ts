@@ -43,6 +43,8 @@ describe('security: budgets', function () {
       LIMIT_CONTROL_PER_MINUTE: '5',
       LIMIT_SOCKETS_PER_MINUTE: '120',
     });
+    // A poll with known options (the one opened at start-up may have two).
+    await s.role.polls.generate({ draft: { question: 'Budgets?', options: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'] } });
   });
   after(async () => s?.close());
 

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
 import { ROOT } from '../fixtures/realtime.js';
 import { startSecStack, type SecStack } from './harness.js';
+import { waitFor } from '../helpers/env.js';
 
 const SIO = fs.readFileSync(path.join(ROOT, 'node_modules/socket.io/client-dist/socket.io.min.js'));
 
@@ -90,12 +91,15 @@ describe('security: cross-site, from Chromium', function () {
 
   it('form posts (text/plain and urlencoded) to /stream/start are refused', async () => {
     for (const id of ['f', 'g']) {
-      const answered = page.waitForResponse((r) => r.url() === `${s.url}/stream/start` && r.request().method() === 'POST');
+      const seen = answers.length;
       await page.evaluate((form) => (document.getElementById(form) as HTMLFormElement).submit(), id);
-      expect((await answered).status(), id).to.equal(403);
+      // The frame's navigation shows up as a response of the page; give a loaded machine time.
+      await waitFor(() => answers.slice(seen).some((a) => a.method === 'POST'), 20_000, 100, `the answer to form ${id}`);
     }
+    const posts = answers.filter((a) => a.method === 'POST' && a.url === `${s.url}/stream/start`);
+    expect(posts.length).to.be.at.least(2);
+    expect(posts.map((a) => a.status).filter((st) => st !== 403)).to.deep.equal([]);
     expect(await s.snapshot()).to.equal(baseline);
-    expect(answers.filter((a) => a.method === 'POST').every((a) => a.status === 403 || a.status === 0)).to.equal(true);
   });
 
   it('a socket.io connection from the other site fails (websocket and polling)', async () => {
