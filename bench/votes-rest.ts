@@ -5,6 +5,7 @@ import { countVotes } from '../src/polls/repo.js';
 import { benchKinds, startPollApp } from './lib/poll-app.js';
 import { runLoad } from './lib/load.js';
 import { fmt, percentile, printMachine } from './lib/stats.js';
+import { TOKEN } from '../test/helpers/polls.js';
 
 const VOTERS = Number(process.env.VOTERS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -22,6 +23,8 @@ for (const kind of benchKinds()) {
       clients: VOTERS,
       seconds: SECONDS,
       bodyFn: `return { option: 'ABCD'[(client + i) % 4], voterId: 'b${run}-' + client + '-' + i };`,
+      // A voterId from the caller is honoured only with the token (integrations; issue 10).
+      headers: { authorization: `Bearer ${TOKEN}` },
     });
     const accepted = Object.values(r.accepted).reduce((a, b) => a + b, 0);
     const redisTally = Object.fromEntries(Object.entries(await app.redis.hgetall(app.polls.store.k.tally(poll.id))).map(([k, v]) => [k, Number(v)]));

@@ -14,7 +14,8 @@ export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: int(3000, 0, 65535),
-    HOST: z.string().default('0.0.0.0'),
+    // Unset: 127.0.0.1 without API_TOKEN (an open control API stays on this machine), else 0.0.0.0.
+    HOST: z.string().optional(),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     DATABASE_URL: z.string().optional(),
     DATA_DIR: z.string().default('./data'),
@@ -43,9 +44,20 @@ export const envSchema = z
     OPENROUTER_MODEL: z.string().default('meta-llama/llama-3.3-70b-instruct'),
     OPENROUTER_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
     MAX_FRAME_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
+    // --- issue 10: safe in public (src/security/; README "Running in public") ---
+    VOTER_SECRET: z.string().min(16, 'VOTER_SECRET must be at least 16 characters').optional(),
+    TRUST_PROXY: z.string().regex(/^(true|false|\d{1,2}|[0-9A-Za-z.:/,\s]+)$/, 'TRUST_PROXY: true, false, a hop count, or addresses/CIDRs/loopback').default('false'),
+    ALLOWED_ORIGINS: z.string().default(''),
+    LIMIT_VOTES_PER_POLL: int(20, 1, 1_000_000_000),
+    LIMIT_NEW_VOTERS_PER_HOUR: int(60, 1, 1_000_000_000),
+    LIMIT_CONTROL_PER_MINUTE: int(60, 1, 1_000_000_000),
+    LIMIT_SSE_PER_ADDRESS: int(20, 1, 1_000_000),
+    LIMIT_SSE_TOTAL: int(500, 1, 1_000_000),
+    LIMIT_SOCKETS_PER_MINUTE: int(120, 1, 1_000_000_000),
+    // --- end issue 10 ---
   });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = Omit<z.infer<typeof envSchema>, 'HOST'> & { HOST: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -63,7 +75,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     problems.push('API_TOKEN: API_TOKEN is required when NODE_ENV=production');
   }
   if (problems.length || !result.success) throw new ConfigError(problems);
-  return result.data;
+  return { ...result.data, HOST: result.data.HOST ?? (result.data.API_TOKEN ? '0.0.0.0' : '127.0.0.1') };
 }
 
 let cached: Config | undefined;

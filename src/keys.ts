@@ -66,4 +66,10 @@ export const keys = {
   voters: (pollId: string | number) => `sf:voters:${pollId}`,
   /** pub/sub channel (JSON): poll updates (tallies, new poll). */
   pollEvents: () => 'sf:poll:events',
+
+  // --- issue 10 (src/security/) ---
+  /** string: the HMAC key of voter cookies, made once by the first web node (SET NX) unless VOTER_SECRET is set. */
+  voterSecret: () => 'sf:secret:voter',
+  /** prefix of rate-limiter-flexible counters: `sf:budget:<budget>:<key>` (votes, voters, control, sse, sockets). */
+  budget: (name: string) => `sf:budget:${name}`,
 } as const;

@@ -41,7 +41,8 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, {
-    routers: ({ requireToken }) => [pollRouter({ polls, requireToken })],
+    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes })],
+    currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
       // GET /api/poll answered before Express: it is the hottest read (every viewer polls it).

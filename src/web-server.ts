@@ -14,15 +14,18 @@ import { streamRouter } from './routes/stream.js';
 import { streamsApiRouter } from './routes/streams-api.js';
 import { healthRouter, type HealthDeps } from './routes/health.js';
 import { log } from './logger.js';
+import { createSecurity, exposureLine, type VoteGate, type SocketGuard } from './security/index.js';
 
 const logger = log('APP');
 
 export interface WebExtras {
   /** More routers (polls, ...) mounted before the 404 handler. */
-  routers?: (deps: { requireToken: ReturnType<typeof requireToken> }) => Router[];
+  routers?: (deps: { requireToken: ReturnType<typeof requireToken>; votes: VoteGate }) => Router[];
+  /** Id of the open poll: the per-poll vote budget (issue 10). */
+  currentPollId?: () => Promise<string | number | null>;
   checks?: HealthDeps['checks'];
   /** Attach socket.io (or anything else) to the HTTP server. */
-  attach?: (server: http.Server, deps: { feed: FeedHub }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
+  attach?: (server: http.Server, deps: { feed: FeedHub; guard: SocketGuard }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
 }
 
 export async function startWeb(config: Config, extras: WebExtras = {}) {
@@ -33,6 +36,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   const feed = new FeedHub(sub, redis);
   const guard = requireToken(config.API_TOKEN);
   let realtime: HealthDeps['realtime'];
+  const security = await createSecurity(config, redis, { currentPollId: extras.currentPollId });
 
   const app = createApp([
     streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN }),
@@ -44,11 +48,11 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       checks: extras.checks,
       realtime: () => (realtime ? realtime() : Promise.resolve(null)),
     }),
-    ...(extras.routers?.({ requireToken: guard }) ?? []),
-  ]);
+    ...(extras.routers?.({ requireToken: guard, votes: security.votes }) ?? []),
+  ], { trustProxy: security.trust, before: security.middleware });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
-  const attached = extras.attach ? await extras.attach(server, { feed }) : null;
+  const attached = extras.attach ? await extras.attach(server, { feed, guard: security.socket }) : null;
   realtime = attached?.stats;
   const stopReaper = startReaper(redis, config.HEARTBEAT_TTL_SECONDS * 1000 + 5000);
 
@@ -58,6 +62,8 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   });
   const port = (server.address() as AddressInfo).port;
   logger.info(`web listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`);
+  const exposure = exposureLine(config);
+  logger[exposure.level](exposure.text);
 
   let closed = false;
   return {

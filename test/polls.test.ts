@@ -52,7 +52,7 @@ for (const kind of DATABASE_KINDS) {
       let res = await request(app).get('/api/poll');
       expect(res.status).to.equal(404);
       expect(res.body.error).to.equal('not_found');
-      res = await request(app).post('/api/vote').send({ option: 'A', voterId: 'early' });
+      res = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: 'early' });
       expect(res.status).to.equal(404);
 
       const other = await h.service((await t.openAnother()).pool);
@@ -74,7 +74,7 @@ for (const kind of DATABASE_KINDS) {
     it('counts a vote (counts and percentages), and a repeat voter gets 409 with nothing changed', async () => {
       const poll = await openPoll();
       const v = voter('alice');
-      let res = await request(app).post('/api/vote').send({ option: 'B', voterId: v });
+      let res = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'B', voterId: v });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body).to.include({ ok: true, pollId: poll.id, option: 'B' });
       expect(res.body.poll.options.map((o: any) => [o.key, o.votes, o.percent])).to.deep.equal([
@@ -82,11 +82,11 @@ for (const kind of DATABASE_KINDS) {
         ['B', 1, 100],
         ['C', 0, 0],
       ]);
-      await request(app).post('/api/vote').send({ option: 'A', voterId: voter('bob') }).expect(200);
-      await request(app).post('/api/vote').send({ option: 'Chun-Li', voterId: voter('carol') }).expect(200); // by label
-      await request(app).post('/api/vote').send({ option: 'b', voterId: voter('dave') }).expect(200); // key, any case
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: voter('bob') }).expect(200);
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'Chun-Li', voterId: voter('carol') }).expect(200); // by label
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'b', voterId: voter('dave') }).expect(200); // key, any case
 
-      res = await request(app).post('/api/vote').send({ option: 'A', voterId: v });
+      res = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: v });
       expect(res.status).to.equal(409);
       expect(res.body).to.deep.include({ error: 'conflict', message: 'you already voted in this poll' });
       expect(res.body.details).to.deep.equal({ reason: 'already_voted', pollId: poll.id });
@@ -108,7 +108,7 @@ for (const kind of DATABASE_KINDS) {
       let res = await agent.post('/api/vote').send({ option: 'A' });
       expect(res.status).to.equal(200);
       const cookie = String(res.headers['set-cookie']);
-      expect(cookie).to.match(/sf_voter=[0-9a-f-]{36}/);
+      expect(cookie).to.match(/sf_voter=[A-Za-z0-9_-]{20}\.[A-Za-z0-9_-]{27};/); // id.HMAC (src/security/voters.ts)
       expect(cookie).to.match(/HttpOnly/i);
       expect(cookie).to.match(/SameSite=Lax/i);
       res = await agent.post('/api/vote').send({ option: 'B' });
@@ -124,7 +124,7 @@ for (const kind of DATABASE_KINDS) {
 
     it('answers 400 to every bad body and changes nothing', async () => {
       const poll = await openPoll();
-      await request(app).post('/api/vote').send({ option: 'A', voterId: voter('base') }).expect(200);
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: voter('base') }).expect(200);
       const bad: [string, unknown, RegExp][] = [
         ['empty object', {}, /option/],
         ['empty option', { option: '' }, /option/],
@@ -143,7 +143,7 @@ for (const kind of DATABASE_KINDS) {
         ['option by wrong label', { option: 'ryu ', voterId: voter('z') }, /unknown option/],
       ];
       for (const [label, body, pattern] of bad) {
-        const res = await request(app).post('/api/vote').send(body as object);
+        const res = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send(body as object);
         expect(res.status, `${label}: ${JSON.stringify(res.body)}`).to.equal(400);
         expect(res.body.error, label).to.be.oneOf(['validation_error', 'bad_request']);
         expect(res.body.message, label).to.match(pattern);
@@ -151,7 +151,7 @@ for (const kind of DATABASE_KINDS) {
       const notJson = await request(app).post('/api/vote').set('content-type', 'application/json').send('{"option": "A",');
       expect(notJson.status).to.equal(400);
       expect(notJson.body.error).to.equal('bad_request');
-      const tooBig = await request(app).post('/api/vote').send({ option: 'A', voterId: 'v', pad: 'x'.repeat(20_000) });
+      const tooBig = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: 'v', pad: 'x'.repeat(20_000) });
       expect(tooBig.status).to.equal(413);
 
       expect(await h.tally(poll.id)).to.deep.equal({ A: 1, B: 0, C: 0 });
@@ -161,9 +161,9 @@ for (const kind of DATABASE_KINDS) {
 
     it('generates a new poll behind the token, keeps the old final tally, and serves past results', async () => {
       const old = await openPoll(['Scorpion', 'Sub-Zero']);
-      await request(app).post('/api/vote').send({ option: 'A', voterId: voter('g') }).expect(200);
-      await request(app).post('/api/vote').send({ option: 'A', voterId: voter('g') }).expect(200);
-      await request(app).post('/api/vote').send({ option: 'B', voterId: voter('g') }).expect(200);
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: voter('g') }).expect(200);
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: voter('g') }).expect(200);
+      await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'B', voterId: voter('g') }).expect(200);
 
       let res = await request(app).post('/api/poll/generate').send({});
       expect(res.status).to.equal(401);
@@ -255,7 +255,7 @@ for (const kind of DATABASE_KINDS) {
       // Past its end time, Postgres refuses the vote even if a cached view still shows it open.
       const timed = await openPoll();
       await t.db.pool.query(`UPDATE polls SET ends_at = now() - interval '1 second' WHERE id = $1`, [timed.id]);
-      const res = await request(app).post('/api/vote').send({ option: 'A', voterId: voter('late') });
+      const res = await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: voter('late') });
       expect(res.status).to.equal(409);
       expect(res.body.details.reason).to.equal('poll_closed');
       expect(await countVotes(t.db.pool, timed.id)).to.deep.equal({});
@@ -270,7 +270,7 @@ for (const kind of DATABASE_KINDS) {
         const votes = Array.from({ length: 200 }, (_, i) => keys[(i * 7 + (i >> 3)) % 4]);
         for (const k of votes) expected[k]++;
         const results = await Promise.all(
-          votes.map((option, i) => request(server).post('/api/vote').send({ option, voterId: `crowd-${n}-${i}` })),
+          votes.map((option, i) => request(server).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option, voterId: `crowd-${n}-${i}` })),
         );
         expect(results.map((r) => r.status).filter((s) => s !== 200)).to.deep.equal([]);
       } finally {
@@ -289,7 +289,7 @@ for (const kind of DATABASE_KINDS) {
       const poll = await openPoll();
       const v = voter('twenty');
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => request(app).post('/api/vote').send({ option: ['A', 'B', 'C'][i % 3], voterId: v })),
+        Array.from({ length: 20 }, (_, i) => request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: ['A', 'B', 'C'][i % 3], voterId: v })),
       );
       const statuses = results.map((r) => r.status).sort();
       expect(statuses.filter((s) => s === 200)).to.have.length(1);
@@ -323,7 +323,7 @@ for (const kind of DATABASE_KINDS) {
       expect(await h.tally(poll.id)).to.deep.equal({ A: 2, B: 2, C: 3 });
       // Voters are restored too: a repeat is still a repeat.
       const { rows } = await t.db.pool.query('SELECT voter_id FROM votes WHERE poll_id = $1 LIMIT 1', [poll.id]);
-      const res = await request(pollApp(reader)).post('/api/vote').send({ option: 'A', voterId: rows[0].voter_id });
+      const res = await request(pollApp(reader)).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'A', voterId: rows[0].voter_id });
       expect(res.status).to.equal(409);
     });
 
@@ -403,7 +403,7 @@ for (const kind of DATABASE_KINDS) {
         expect(viaFast.headers['content-type']).to.equal('application/json; charset=utf-8');
         expect(viaFast.headers['cache-control']).to.equal('no-store');
         // Everything else still reaches the app.
-        await request(server).post('/api/vote').send({ option: 'B', voterId: voter('fast') }).expect(200);
+        await request(server).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'B', voterId: voter('fast') }).expect(200);
         expect((await request(server).get('/api/poll')).body.total).to.equal(2);
         expect((await request(server).get('/api/polls/abc')).status).to.equal(400);
         // No poll: the app answers its usual 404.
@@ -434,7 +434,7 @@ for (const kind of DATABASE_KINDS) {
         // A second process that would otherwise cache for a minute: pub/sub keeps it current.
         const other = await h.service(t.db.pool, { subscribe: true, cacheMs: 60_000 });
         expect((await other.current())?.id).to.equal(poll.id);
-        await request(app).post('/api/vote').send({ option: 'C', voterId: voter('ev') }).expect(200);
+        await request(app).post('/api/vote').set('authorization', `Bearer ${TOKEN}`).send({ option: 'C', voterId: voter('ev') }).expect(200);
         await sleep(150);
         expect((await other.current())?.options.map((o) => o.votes)).to.deep.equal([0, 0, 1]);
 

@@ -12,6 +12,9 @@ export interface LoadOptions {
   seconds: number;
   /** POST bodies: a JS function body `(client, i) => object` evaluated in the worker. */
   bodyFn?: string;
+  /** Headers on every request, and per request: a JS function body `(client, i) => object`. */
+  headers?: Record<string, string>;
+  headersFn?: string;
 }
 
 export interface LoadResult {
@@ -29,6 +32,8 @@ const net = require('node:net');
 const { parentPort, workerData: o } = require('node:worker_threads');
 const u = new URL(o.url);
 const body = o.bodyFn ? new Function('client', 'i', o.bodyFn) : null;
+const headersOf = o.headersFn ? new Function('client', 'i', o.headersFn) : null;
+const fixed = Object.entries(o.headers || {}).map(([k, v]) => k + ': ' + v + '\\r\\n').join('');
 const statuses = {}, accepted = {}, errors = [];
 const lat = [];
 let requests = 0;
@@ -44,10 +49,11 @@ function client(c) {
     const send = () => {
       if (Date.now() >= deadline) { sock.end(); return resolve(); }
       let req;
+      const extra = fixed + (headersOf ? Object.entries(headersOf(c, i)).map(([k, v]) => k + ': ' + v + '\\r\\n').join('') : '');
       if (body) {
         const p = JSON.stringify(body(c, i));
-        req = head + 'Content-Type: application/json\\r\\nContent-Length: ' + Buffer.byteLength(p) + '\\r\\n\\r\\n' + p;
-      } else req = head + '\\r\\n';
+        req = head + extra + 'Content-Type: application/json\\r\\nContent-Length: ' + Buffer.byteLength(p) + '\\r\\n\\r\\n' + p;
+      } else req = head + extra + '\\r\\n';
       i++;
       t0 = process.hrtime.bigint();
       sock.write(req);

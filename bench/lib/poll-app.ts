@@ -9,7 +9,7 @@ import { migrate } from '../../src/db/index.js';
 import { PollService } from '../../src/polls/service.js';
 import { pollRouter } from '../../src/routes/poll.js';
 import { DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../../test/helpers/databases.js';
-import { deleteKeys, requireToken, uniquePrefix, REDIS_URL } from '../../test/helpers/polls.js';
+import { closeTestVoteGate, deleteKeys, requireToken, testVoteGate, uniquePrefix, REDIS_URL } from '../../test/helpers/polls.js';
 import { pollKeys } from '../../src/polls/store.js';
 
 export function benchKinds(): DatabaseKind[] {
@@ -25,7 +25,7 @@ export async function startPollApp(kind: DatabaseKind) {
   const subscriber = new Redis(REDIS_URL);
   const polls = new PollService({ pool: t.db.pool, redis, subscriber, keys: pollKeys(prefix), reconcileMs: 0 });
   await polls.start();
-  const app = createApp([pollRouter({ polls, requireToken })]);
+  const app = createApp([pollRouter({ polls, requireToken, votes: testVoteGate(polls) })]);
   const server: Server = app.listen(0, '127.0.0.1');
   server.keepAliveTimeout = 30_000;
   await new Promise((r) => server.once('listening', r));
@@ -40,6 +40,7 @@ export async function startPollApp(kind: DatabaseKind) {
     async close() {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
+      closeTestVoteGate();
       await polls.close();
       await deleteKeys(redis, prefix);
       redis.disconnect();

@@ -13,6 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { ROOT } from '../../test/helpers/proc.js';
 import { spawnWeb, spawnWorker, type Proc } from '../../test/helpers/proc.js';
 
+import { OPEN_LIMITS } from '../../test/helpers/env.js';
+
 export async function startService(extraEnv: Record<string, string> = {}) {
   const env = {
     NODE_ENV: 'production',
@@ -23,6 +25,8 @@ export async function startService(extraEnv: Record<string, string> = {}) {
     DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     QUEUE_PREFIX: `bqbench${crypto.randomBytes(2).toString('hex')}`,
     HOST: '127.0.0.1',
+    // Every bench client is 127.0.0.1: one address is no audience (bench/abuse.ts measures the budgets).
+    ...OPEN_LIMITS,
     ...extraEnv,
   };
   build();

@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPEN_LIMITS } from '../../test/helpers/env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,7 +21,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const child = fork(path.join(ROOT, 'test/fixtures/web-node.ts'), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL, NODE_ENV: 'production', API_TOKEN: 'bench-token-123', LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL, NODE_ENV: 'production', API_TOKEN: 'bench-token-123', LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...OPEN_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -84,7 +84,8 @@
   async function goLive() {
     $('golive').disabled = true;
     say('Connecting…');
-    var socket = io({ transports: ['websocket', 'polling'] });
+    // With API_TOKEN set, registering a stream needs the token: the dashboard's (saved in this browser).
+    var socket = io({ transports: ['websocket', 'polling'], auth: { token: localStorage.getItem('sf_token') || '' } });
     state.socket = socket;
     socket.on('connect_error', function () { say('Cannot reach the server; retrying…', 'error'); });
     socket.on('error', function (e) { say(e.message + ' (' + e.code + ')', 'error'); });

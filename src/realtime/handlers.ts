@@ -18,6 +18,7 @@ import {
 import type { StreamDistributor } from './distributor.js';
 import type { VoteRelay } from './votes.js';
 import { TokenBucket } from './rate-limit.js';
+import type { SocketGuard } from '../security/socket-guard.js';
 
 const logger = log('REALTIME');
 
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   maxFrameBytes: number;
   voteRate: number;
   voteBurst: number;
+  /** issue 10: handshake identity, budgets, who may stream (src/security/socket-guard.ts). */
+  guard?: SocketGuard | null;
 }
 
 type AnyAck = (res: unknown) => void;
@@ -95,6 +98,7 @@ export function handleSocket(socket: RtSocket, d: HandlerDeps): void {
 
   on('user:register', async ({ username, role }) => {
     if (socket.data.user) throw new RtError('already_registered', 'this connection is already registered');
+    if (role === 'STREAMER' && d.guard && !d.guard.canStream(socket)) throw new RtError('unauthorized', 'registering as a STREAMER needs the API token (io({ auth: { token } }))');
     const user = { id: crypto.randomUUID(), username, role };
     socket.data.user = user;
     socket.emit('user:registered', { user });
@@ -151,7 +155,10 @@ export function handleSocket(socket: RtSocket, d: HandlerDeps): void {
   on('vote:cast', async ({ option }) => {
     if (!d.votes) throw new RtError('no_poll', 'polls are not enabled on this server');
     if (!votes.take()) throw new RtError('rate_limited', `too many votes: at most ${d.voteRate} per second`);
-    await d.votes.cast(option, socket.data.user?.id ?? `socket:${socket.id}`);
+    const relay = d.votes;
+    // The voter is the handshake's signed cookie (never socket.id), within its address's budget.
+    if (d.guard) await d.guard.castVote(socket, (voterId) => relay.cast(option, voterId));
+    else await relay.cast(option, socket.data.user?.id ?? `socket:${socket.id}`);
     return { option };
   });
 

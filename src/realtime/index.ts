@@ -17,6 +17,7 @@ import type { SocketFanout } from './fanout.js';
 import { handleSocket } from './handlers.js';
 import { VoteRelay, type PollPort } from './votes.js';
 import { CATCHUP_FRAMES, type RtServer } from './protocol.js';
+import type { SocketGuard } from '../security/socket-guard.js';
 
 export type { PollPort } from './votes.js';
 export type * from './protocol.js';
@@ -40,6 +41,8 @@ export interface RealtimeOptions {
   maxBacklogBytes?: number;
   /** Name of this node in Redis (default: random). */
   nodeId?: string;
+  /** issue 10: Origin, voter identity, budgets, streamer token (startWeb hands it in). */
+  guard?: SocketGuard | null;
 }
 
 export interface RealtimeHandle {
@@ -61,7 +64,12 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     // A frame over the limit must reach the handler (an `error`, not a dropped connection).
     maxHttpBufferSize: config.MAX_FRAME_BYTES * 2 + 64 * 1024,
     adapter: createAdapter(redis, adapterSub, { key: keys.rtAdapter() }),
+    ...(opts.guard ? { allowRequest: opts.guard.allowRequest } : {}),
   });
+  if (opts.guard) {
+    io.engine.on('initial_headers', opts.guard.initialHeaders);
+    io.use(opts.guard.middleware);
+  }
   const ttlMs = config.HEARTBEAT_TTL_SECONDS * 1000;
   const cluster = new ClusterState(redis, nodeId, ttlMs);
   const limits: RingLimits = {
@@ -130,6 +138,7 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     maxFrameBytes: config.MAX_FRAME_BYTES,
     voteRate: opts.voteRate ?? 60,
     voteBurst: opts.voteBurst ?? 30,
+    guard: opts.guard ?? null,
   };
   io.on('connection', (socket) => {
     handleSocket(socket, deps);
@@ -172,8 +181,8 @@ async function quit(r: Redis): Promise<void> {
 
 /** The `attach` hook for startWeb: `startWeb(config, { attach: attachRealtime(config, { polls }) })`. */
 export function attachRealtime(config: Config, opts: RealtimeOptions = {}) {
-  return async (server: http.Server, deps: { feed: FeedHub }) => {
-    const rt = await startRealtime(server, deps.feed, config, opts);
+  return async (server: http.Server, deps: { feed: FeedHub; guard?: SocketGuard }) => {
+    const rt = await startRealtime(server, deps.feed, config, { guard: deps.guard, ...opts });
     return { close: () => rt.close(), stats: () => rt.stats(), realtime: rt };
   };
 }

@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'stream_not_found'
   | 'frame_too_large'
   | 'rate_limited'
+  | 'unauthorized'
   | 'no_poll'
   | 'invalid_option'
   | 'vote_rejected'
@@ -128,7 +129,7 @@ const frameData = z.union([
 export const schemas = {
   'user:register': z
     .object({
-      username: z.string().trim().min(1).max(40),
+      username: z.string().trim().min(1).max(40).regex(/^[^\p{Cc}\p{Cs}\p{Co}\p{Cn}\u2028\u2029\u202a-\u202e\u2066-\u2069]+$/u, 'username: printable characters only'),
       role: z.enum(['STREAMER', 'VIEWER']),
     })
     .strict(),

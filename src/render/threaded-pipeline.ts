@@ -1,7 +1,7 @@
 // The start job's handle on a stream's render thread: starts it, passes its previews on, and
 // keeps its counters and its broadcast's health.
 import { Worker } from 'node:worker_threads';
-import { log } from '../logger.js';
+import { log, redactKey } from '../logger.js';
 import type { PipelineStats } from './pipeline.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
 
@@ -73,7 +73,7 @@ export class ThreadedPipeline {
       }
     });
     worker.on('error', (err) => {
-      logger.error(`render thread of ${init.streamKey} crashed: ${err.message}`);
+      logger.error(`render thread of ${redactKey(init.streamKey)} crashed: ${err.message}`);
       fail(err.message);
     });
     worker.on('exit', (code) => {

@@ -1,5 +1,4 @@
 // Poll endpoints: the current poll, votes, a new poll (token), a past poll's results.
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import express from 'express';
 import { z } from 'zod';
@@ -7,9 +6,9 @@ import { notFound, validation } from '../errors.js';
 import { draftSchema } from '../polls/generator.js';
 import { VOTER_ID_RE, type PollService } from '../polls/service.js';
 import { MAX_OPTIONS, MIN_OPTIONS } from '../polls/types.js';
+import type { VoteGate } from '../security/vote-gate.js';
 
-export const VOTER_COOKIE = 'sf_voter';
-const COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+export { VOTER_COOKIE } from '../security/voters.js';
 
 export const voteBody = z.strictObject({
   option: z.string().trim().min(1, 'option is required').max(200),
@@ -34,7 +33,8 @@ export const generateBody = z
   });
 
 export const pollIdParams = z.strictObject({
-  id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'poll id must be a positive integer'),
+  // Postgres integer ids: a larger number is no poll of ours (400, never a database error).
+  id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'poll id must be a positive integer').refine((s) => Number(s) <= 2_147_483_647, 'poll id out of range'),
 });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
@@ -43,19 +43,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return r.data;
 }
 
-/** The voter id in our cookie, if the request has a well-formed one. */
-export function voterFromCookie(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== VOTER_COOKIE) continue;
-    const value = part.slice(eq + 1).trim();
-    return VOTER_ID_RE.test(value) ? value : undefined;
-  }
-  return undefined;
-}
-
-export function pollRouter(deps: { polls: PollService; requireToken: express.RequestHandler }): express.Router {
+export function pollRouter(deps: { polls: PollService; requireToken: express.RequestHandler; votes: VoteGate }): express.Router {
   const { polls } = deps;
   const router = express.Router();
 
@@ -70,12 +58,9 @@ export function pollRouter(deps: { polls: PollService; requireToken: express.Req
 
   router.post('/api/vote', async (req, res) => {
     const body = parse(voteBody, req.body ?? {});
-    let voterId = body.voterId;
-    if (!voterId) {
-      voterId = voterFromCookie(req.headers.cookie) ?? randomUUID();
-      res.cookie(VOTER_COOKIE, voterId, { httpOnly: true, sameSite: 'lax', secure: req.secure, maxAge: COOKIE_MAX_AGE_MS, path: '/' });
-    }
-    const r = await polls.vote(body.option, voterId);
+    // issue 10: the server says who votes (signed cookie; a voterId only with the token) and how many count.
+    const voter = await deps.votes.identify(req, res, body.voterId);
+    const r = await deps.votes.cast(voter, () => polls.vote(body.option, voter.voterId));
     res.json({ ok: true, pollId: r.pollId, option: r.option, poll: r.poll });
   });
 
@@ -121,6 +106,7 @@ export function installPollFastPath(server: http.Server, polls: PollService): ()
         res.statusCode = 200;
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
         res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
         res.end(json);
       },
       () => next(req, res),

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { clearState, updateState } from './state.js';
-import { log } from '../logger.js';
+import { log, redactKey } from '../logger.js';
 import { every } from '../every.js';
 
 const logger = log('STREAMING-TASK');
@@ -26,7 +26,7 @@ export async function reapOnce(redis: Redis, graceMs: number, now = Date.now()):
       : `no worker picked the stream up within ${Math.round(graceMs / 1000)} s (are workers running, or all full?)`;
     await updateState(redis, streamKey, state.task_id, { last_error: reason });
     if (await clearState(redis, streamKey, state.task_id, 'worker-lost', { keepFailed: true })) {
-      logger.warn(`stream ${streamKey} marked failed: ${reason}`);
+      logger.warn(`stream ${redactKey(streamKey)} marked failed: ${reason}`);
       reaped.push(streamKey);
     }
   }

@@ -7,6 +7,19 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const RUN_ID = crypto.randomBytes(3).toString('hex');
 
+/**
+ * Budgets (issue 10) no functional test meets: every test client comes from 127.0.0.1.
+ * test/security/ sets its own, small ones, and checks them.
+ */
+export const OPEN_LIMITS: Record<string, string> = {
+  LIMIT_VOTES_PER_POLL: '1000000000',
+  LIMIT_NEW_VOTERS_PER_HOUR: '1000000000',
+  LIMIT_CONTROL_PER_MINUTE: '1000000000',
+  LIMIT_SSE_PER_ADDRESS: '1000000',
+  LIMIT_SSE_TOTAL: '1000000',
+  LIMIT_SOCKETS_PER_MINUTE: '1000000000',
+};
+
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: 'test',
@@ -19,6 +32,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     PREVIEW_WIDTH: '640',
     PREVIEW_HEIGHT: '360',
     HEARTBEAT_TTL_SECONDS: '6',
+    ...OPEN_LIMITS,
     ...overrides,
   };
 }

@@ -8,6 +8,9 @@ import { errorHandler, unauthorized } from '../../src/errors.js';
 import { PollService, type PollServiceOptions } from '../../src/polls/service.js';
 import { pollKeys, type PollKeys } from '../../src/polls/store.js';
 import { pollRouter } from '../../src/routes/poll.js';
+import { Budgets } from '../../src/security/budgets.js';
+import { VoteGate } from '../../src/security/vote-gate.js';
+import { VoterIdentity } from '../../src/security/voters.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TOKEN = 'test-token-123456';
@@ -15,11 +18,35 @@ export const TOKEN = 'test-token-123456';
 export const requireToken: express.RequestHandler = (req, _res, next) =>
   next(req.headers.authorization === `Bearer ${TOKEN}` ? undefined : unauthorized());
 
+let gateRedis: Redis | null = null;
+
+/**
+ * The voter gate of the service (signed cookies, budgets in Redis) with budgets no test of the
+ * poll itself meets; the budgets are tested in test/security/.
+ */
+export function testVoteGate(polls: PollService, limits: Partial<ConstructorParameters<typeof Budgets>[1]> = {}): VoteGate {
+  gateRedis ??= new Redis(REDIS_URL);
+  const big = 1_000_000_000;
+  const budgets = new Budgets(gateRedis, { votesPerPoll: big, newVotersPerHour: big, controlPerMinute: big, ssePerAddress: big, socketsPerMinute: big, ...limits });
+  return new VoteGate({
+    identity: new VoterIdentity('test-voter-secret-0123456789'),
+    budgets,
+    token: TOKEN,
+    currentPollId: async () => (await polls.current())?.id ?? null,
+  });
+}
+
+/** Closes the gate's Redis connection (mocha's root hooks call it; safe twice). */
+export function closeTestVoteGate(): void {
+  gateRedis?.disconnect();
+  gateRedis = null;
+}
+
 export function pollApp(polls: PollService, opts: { static?: string } = {}): express.Express {
   const app = express();
   app.use(express.json({ limit: '16kb' }));
   if (opts.static) app.use(express.static(opts.static));
-  app.use(pollRouter({ polls, requireToken }));
+  app.use(pollRouter({ polls, requireToken, votes: testVoteGate(polls) }));
   app.use(errorHandler);
   return app;
 }

@@ -1,6 +1,11 @@
-// A broadcast test card: colour bars, the stream key, a running clock and the frame number.
+// A broadcast test card: colour bars, the stream key's fingerprint (never the key: the card
+// goes on air), a running clock and the frame number.
 import type { Scene } from '../scene.js';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
+import { createHash } from 'node:crypto';
+
+/** What the card shows of the key: 4 hex digits of its SHA-256 (src/security/redact.ts fingerprint). */
+export const keyFingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 4);
 
 const BARS = ['#c0c0c0', '#c0c000', '#00c0c0', '#00c000', '#c000c0', '#c00000', '#0000c0'];
 
@@ -20,7 +25,7 @@ export function uptimeText(ms: number): string {
 
 export const testcard: Scene = {
   id: 'testcard',
-  description: 'Colour bars with the stream key, a running clock and the frame number',
+  description: "Colour bars with the stream key's fingerprint, a running clock and the frame number",
   draw(ctx, info) {
     const { width: w, height: h } = info;
     const barH = Math.round(h * 0.62);
@@ -47,7 +52,7 @@ export const testcard: Scene = {
     ctx.font = `${Math.round(unit * 0.8)}px "${FONT_MONO}"`;
     ctx.fillStyle = '#9fb3c8';
     ctx.fillText(
-      `key ${info.streamKey}   frame ${info.frame}   up ${uptimeText(info.timeMs - info.startedMs)}   ${info.fps} fps`,
+      `key #${keyFingerprint(info.streamKey)}   frame ${info.frame}   up ${uptimeText(info.timeMs - info.startedMs)}   ${info.fps} fps`,
       unit,
       barH + unit * 4.6,
     );
