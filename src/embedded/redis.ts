@@ -9,7 +9,7 @@ import { spawnGuarded, type GuardedProcess } from './guarded.js';
 const logger = log('APP');
 
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs });
   client.on('error', () => {});
   try {
     await client.connect();
