@@ -159,3 +159,30 @@ describe('npm start lifecycle', function () {
     }
   });
 });
+
+describe('worker-health (per-replica compose healthcheck)', () => {
+  it('is healthy only while a worker of THIS host beats', async () => {
+    const { Redis } = await import('ioredis');
+    const { keys } = await import('../src/keys.js');
+    const { workerHealthy } = await import('../src/worker-health.js');
+    const { REDIS_URL } = await import('./helpers/env.js');
+    const redis = new Redis(REDIS_URL);
+    const mine = `hc-${RUN_ID}-a`;
+    const other = `hc-${RUN_ID}-b`;
+    try {
+      await redis.zadd(keys.workers(), Date.now(), `${other}-1-abc`);
+      await redis.set(keys.worker(`${other}-1-abc`), '{}', 'EX', 10);
+      expect((await workerHealthy(REDIS_URL, mine, 10_000)).ok, 'another replica beating').to.equal(false);
+      await redis.zadd(keys.workers(), Date.now(), `${mine}-7-def`);
+      await redis.set(keys.worker(`${mine}-7-def`), '{}', 'EX', 10);
+      expect((await workerHealthy(REDIS_URL, mine, 10_000)).ok).to.equal(true);
+      await redis.zadd(keys.workers(), Date.now() - 60_000, `${mine}-7-def`);
+      expect((await workerHealthy(REDIS_URL, mine, 10_000)).ok, 'stale beat').to.equal(false);
+      expect((await workerHealthy('redis://127.0.0.1:1', mine, 10_000)).why).to.match(/^Redis:/);
+    } finally {
+      await redis.zrem(keys.workers(), `${mine}-7-def`, `${other}-1-abc`);
+      await redis.del(keys.worker(`${mine}-7-def`), keys.worker(`${other}-1-abc`));
+      redis.disconnect();
+    }
+  });
+});
