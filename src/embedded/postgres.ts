@@ -6,7 +6,7 @@
 // left running.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { log } from '../logger.js';
@@ -67,14 +67,11 @@ export function findPostgres(pgBin?: string): PgBinaries | null {
 /** PostgreSQL refuses to run as root: then the cluster belongs to `postgres` (or `nobody`). */
 function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  // /etc/passwd, not `id`: start-up must not depend on PATH.
+  const passwd = fs.existsSync('/etc/passwd') ? fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')) : [];
   for (const user of ['postgres', 'nobody']) {
-    try {
-      const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
-      const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }));
-      return { uid, gid };
-    } catch {
-      /* no such user */
-    }
+    const row = passwd.find((f) => f[0] === user && f.length >= 4);
+    if (row) return { uid: Number(row[2]), gid: Number(row[3]) };
   }
   throw new Error('running as root and no `postgres` or `nobody` user to run PostgreSQL as: set DATABASE_URL');
 }
