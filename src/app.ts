@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { accessLog } from './metrics/access-log.js';
 
 export const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
 
@@ -10,6 +11,7 @@ export function createApp(routers: Router[]): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(accessLog());
   app.use(express.json({ limit: '16kb' }));
   for (const r of routers) app.use(r);
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));

@@ -43,6 +43,8 @@ export const envSchema = z
     OPENROUTER_MODEL: z.string().default('meta-llama/llama-3.3-70b-instruct'),
     OPENROUTER_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
     MAX_FRAME_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_TOKEN: z.string().min(8, 'METRICS_TOKEN must be at least 8 characters').optional(),
   });
 
 export type Config = z.infer<typeof envSchema>;
