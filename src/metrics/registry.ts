@@ -8,6 +8,8 @@ import { destinationLabel, sources, type StreamSource } from './sources.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+// Gauges named *_total fail `promtool check metrics`; their per-type twins (nodejs_active_handles{type}, …) stay.
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
 
 export interface StreamRow {
   stream: string;
