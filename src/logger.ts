@@ -85,9 +85,9 @@ export function log(category: Category): Logger {
   return child;
 }
 
-/** The root logger's transports, for a test that captures lines. */
-export function logTransports(): winston.transport[] {
-  return root.transports;
+/** The root logger itself, for tests and tools that capture lines or change the level. */
+export function rootLogger(): winston.Logger {
+  return root;
 }
 
 export function errMessage(err: unknown): string {
