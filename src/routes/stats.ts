@@ -1,7 +1,9 @@
 // GET /api/stats: the numbers the dashboard graphs, per active stream: the worker's counters from
 // the state hash (frames, drops, encoded fps, bitrate, written every second by its heartbeat)
 // and this web process's viewers (SSE clients, socket.io viewers). Keys are answered redacted.
-import { Router } from 'express';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { redactKey } from '../logger.js';
@@ -18,8 +20,12 @@ function localViewers(): { sse: Map<string, number>; socket: Map<string, number>
   return { sse, socket };
 }
 
+// uPlot for the dashboard's graphs, from node_modules (no CDN).
+const UPLOT_DIST = path.join(path.dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
+
 export function statsRouter(d: { redis: Redis }): Router {
   const r = Router();
+  r.use('/vendor/uplot', express.static(UPLOT_DIST, { maxAge: '1d', index: false }));
   r.get('/api/stats', async (_req, res) => {
     const members = (await d.redis.smembers(keys.active())).sort();
     const pipe = d.redis.pipeline();
