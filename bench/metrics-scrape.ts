@@ -25,7 +25,7 @@ try {
   // Warm up: the first scrapes load code paths and JIT them.
   for (let i = 0; i < 20; i++) await (await fetch(`${svc.web.url}/metrics`)).text();
 
-  const idle = await cpuOver(svc.web.child.pid!, WINDOW_S, () => sleep(WINDOW_S * 1000));
+  const idle = await cpuOver(svc.web.child.pid!, WINDOW_S, async () => void (await sleep(WINDOW_S * 1000)));
   const latencies: number[] = [];
   let bytes = 0;
   const scraped = await cpuOver(svc.web.child.pid!, WINDOW_S, async () => {

@@ -12,7 +12,7 @@ const MESSAGE = Symbol.for('message');
 const LEVEL = Symbol.for('level');
 
 function render(json: boolean, info: Record<string, unknown>): string {
-  const out = logFormat(json).transform({ level: 'info', [LEVEL]: 'info', ...info } as winston.Logform.TransformableInfo);
+  const out = logFormat(json).transform({ level: 'info', [LEVEL]: 'info', ...info } as unknown as winston.Logform.TransformableInfo);
   return (out as Record<symbol, string>)[MESSAGE];
 }
 
