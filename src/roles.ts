@@ -13,6 +13,8 @@ import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
 import { attachRealtime } from './realtime/index.js';
 import { log } from './logger.js';
+import { trackViewers } from './metrics/index.js';
+import { sessionsRouter } from './routes/sessions.js';
 
 const logger = log('APP');
 
@@ -41,17 +43,19 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, {
-    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes })],
+    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
       // GET /api/poll answered before Express: it is the hottest read (every viewer polls it).
       const offFastPath = installPollFastPath(server, polls);
       const rt = await realtime(server, deps);
+      const offViewers = trackViewers(() => rt.realtime.distributor.getStats());
       return {
         stats: rt.stats,
         async close() {
           offFastPath();
+          offViewers();
           await rt.close();
         },
       };
