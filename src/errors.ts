@@ -33,8 +33,8 @@ const logger = log('APP');
 
 /**
  * Redis or Postgres unreachable (ioredis fails commands fast; pg's connection ends; a health
- * check's bound passes): the caller should retry, so HTTP answers 503 and sockets `unavailable`.
- * The one copy: src/realtime/handlers.ts still has its own until wave 2.
+ * check's bound passes): the caller should retry, so HTTP answers 503 and sockets `unavailable`
+ * (src/realtime/handlers.ts).
  */
 export function isDependencyDown(err: unknown): boolean {
   const msg = errMessage(err);
