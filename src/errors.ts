@@ -40,7 +40,8 @@ const DEPENDENCY_CODES = /^(08...|57P0[123]|ECONNRESET|EPIPE|ECONNREFUSED|ETIMED
 
 /**
  * Redis or Postgres unreachable (ioredis fails commands fast; pg's connection ends; a health
- * check's bound passes): the caller should retry, so HTTP answers 503 and sockets `unavailable`.
+ * check's bound passes): the caller should retry, so HTTP answers 503 and sockets `unavailable`
+ * (src/realtime/handlers.ts).
  */
 export function isDependencyDown(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;

@@ -2,7 +2,7 @@
 // Production writes JSON lines (one object a line) that an operator can query by field; development
 // writes one readable line. A call may pass fields: `logger.info('stopped', { stream, taskId, durationMs })`.
 import winston from 'winston';
-import { escapeLogText, redactBody, redactText } from './security/redact.js';
+import { escapeLogText, redactBody, redactText } from './redact.js';
 
 export type Category =
   | 'STREAM-API'

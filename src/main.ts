@@ -5,7 +5,7 @@
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { openDb, runWeb, runWorker } from './roles.js';
+import { connectRedis, openDb, runWeb, runWorker } from './roles.js';
 import { ensureRedis, RedisUnavailable } from './embedded/redis.js';
 import { startRtmpServer } from './render/rtmp-server.js';
 import { resolveFfmpeg } from './render/ffmpeg/binary.js';
@@ -44,14 +44,17 @@ async function main(shutdown: Shutdown) {
   // A failure from here on exits the process; the private servers' watchdogs then stop them.
   const db = await openDb(cfg);
   embedded.unshift(['database', () => db.close()]);
+  // One command client and one subscriber for both roles of this process.
+  const conns = await connectRedis(cfg, 'main');
+  embedded.unshift(['redis', () => conns.close()]);
   // Shutdown runs steps in the order added: web, worker, then what they used.
-  const web = await runWeb(cfg, db).catch((err) => {
+  const web = await runWeb(cfg, db, conns).catch((err) => {
     throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
       ? new StartupError(`port ${cfg.PORT} is taken: stop what runs there or set PORT to a free port`)
       : err;
   });
   shutdown.add('web', () => web.close());
-  const worker = await runWorker(cfg, db);
+  const worker = await runWorker(cfg, db, conns);
   shutdown.add('worker', () => worker.close());
   for (const [name, step] of embedded) shutdown.add(name, step);
   for (const [name, step] of last) shutdown.add(name, step);

@@ -17,6 +17,11 @@ export interface QueueOptions {
   getEvents?: boolean;
   /** How long a job's lock lives without renewal before it counts as stalled. */
   stallInterval?: number;
+  /**
+   * The process's command client (src/roles.ts): its reconnects tell the script watcher that
+   * Redis may have restarted. Without it the watcher opens a client of its own (scripts, tests).
+   */
+  watch?: Redis;
 }
 
 function redisSettings(url: string) {
@@ -27,9 +32,14 @@ function redisSettings(url: string) {
 // restarts empty forgets them and every later call fails with NOSCRIPT, and bee-queue's own
 // client reconnects without telling anyone. Scripts live per server, not per connection, so one
 // watcher per Redis URL (shared by this process's queues) notices the reconnect and connects a
-// throwaway producer queue, which loads them again through bee-queue's public API.
+// throwaway producer queue, which loads them again through bee-queue's public API. The watcher
+// listens to the process's command client; bee-queue's own connections are node_redis clients it
+// opens itself, which is why the queues cannot share that client.
 interface Watcher {
   client: Redis;
+  /** The watcher opened `client` (and quits it); else it only listens to it. */
+  owned: boolean;
+  onReady: () => void;
   users: number;
   reloading: Promise<void> | null;
   reload(): Promise<void>;
@@ -47,16 +57,22 @@ export async function loadQueueScripts(url: string): Promise<void> {
   }
 }
 
-function watch(url: string): Watcher {
+function watch(url: string, shared?: Redis): Watcher {
   let w = watchers.get(url);
   if (w) {
     w.users += 1;
     return w;
   }
-  const client = createRedis(url, 'queue-scripts');
-  let connectedBefore = false;
+  const client = shared ?? createRedis(url, 'queue-scripts');
+  // A shared client is ready already: its next `ready` is a reconnect.
+  let connectedBefore = client.status === 'ready';
   const watcher: Watcher = {
     client,
+    owned: !shared,
+    onReady: () => {
+      if (connectedBefore) void watcher.reload();
+      connectedBefore = true;
+    },
     users: 1,
     reloading: null,
     reload() {
@@ -71,10 +87,7 @@ function watch(url: string): Watcher {
       return watcher.reloading ?? Promise.resolve();
     },
   };
-  client.on('ready', () => {
-    if (connectedBefore) void watcher.reload();
-    connectedBefore = true;
-  });
+  client.on('ready', watcher.onReady);
   watchers.set(url, (w = watcher));
   return w;
 }
@@ -83,7 +96,8 @@ async function unwatch(url: string): Promise<void> {
   const w = watchers.get(url);
   if (!w || --w.users > 0) return;
   watchers.delete(url);
-  await quit(w.client);
+  w.client.off('ready', w.onReady);
+  if (w.owned) await quit(w.client);
 }
 
 const closers = new WeakMap<object, () => Promise<void>>();
@@ -101,7 +115,7 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
     activateDelayedJobs: false,
     stallInterval: opts.stallInterval ?? 5000,
   });
-  const watcher = watch(opts.redisUrl);
+  const watcher = watch(opts.redisUrl, opts.watch);
   let unwatched = false;
   closers.set(queue, async () => {
     if (unwatched) return;

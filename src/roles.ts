@@ -1,8 +1,10 @@
 // Wiring of the two roles with everything around them; the entry points call these and
-// register the shutdown steps in order (web → worker → database → embedded servers).
+// register the shutdown steps in order (web → worker → Redis → database → embedded servers).
+// The composition root of Redis too: openRedis() opens the process's one command client and one
+// subscriber, and each role gets them handed in (src/redis/index.ts says why just these two).
 import type { Config } from './config.js';
 import { setDefaultStreamKey } from './keys.js';
-import { createRedis, waitReady } from './redis.js';
+import { openRedis, type RedisConnections } from './redis/index.js';
 import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
@@ -32,17 +34,19 @@ export interface WebRole {
   close(): Promise<void>;
 }
 
-export async function runWeb(config: Config, db: Database): Promise<WebRole> {
+/** The process's Redis connections, named after its roles (`stream-fighter:<name>`, `…:<name>-sub`). */
+export function connectRedis(config: Config, name: string): Promise<RedisConnections> {
+  return openRedis(config.REDIS_URL, name);
+}
+
+export async function runWeb(config: Config, db: Database, conns: RedisConnections): Promise<WebRole> {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
-  const redis = createRedis(config.REDIS_URL, 'polls');
-  const subscriber = createRedis(config.REDIS_URL, 'polls-sub', { subscriber: true });
-  await waitReady(redis, 5000);
-  const polls = new PollService({ pool: db.pool, redis, subscriber, generator: createGenerator(config) });
+  const polls = new PollService({ pool: db.pool, redis: conns.redis, subscriber: conns.sub, generator: createGenerator(config) });
   await polls.start();
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
 
-  const web = await startWeb(config, {
+  const web = await startWeb(config, conns, {
     routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
@@ -67,13 +71,11 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
     async close() {
       await web.close();
       await polls.close();
-      subscriber.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
-export async function runWorker(config: Config, db: Database | null): Promise<WorkerRuntime> {
+export async function runWorker(config: Config, db: Database | null, conns: RedisConnections): Promise<WorkerRuntime> {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
   let sessions: SessionRecorder | undefined;
   if (db) {
@@ -87,7 +89,7 @@ export async function runWorker(config: Config, db: Database | null): Promise<Wo
   } else {
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
-  const worker = new WorkerRuntime(config, { broadcast: await createBroadcastFactory(config), sessions });
+  const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions });
   await worker.start();
   return worker;
 }

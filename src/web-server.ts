@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Config } from './config.js';
 import { createApp } from './app.js';
-import { createRedis, waitReady, quit } from './redis/index.js';
+import type { RedisConnections } from './redis/index.js';
 import { closeQueues, createQueues } from './jobs/producer.js';
 import { startReaper } from './streams/reaper.js';
 import { FeedHub } from './streams/feed.js';
@@ -28,14 +28,13 @@ export interface WebExtras {
   currentPollId?: () => Promise<string | number | null>;
   checks?: HealthDeps['checks'];
   /** Attach socket.io (or anything else) to the HTTP server. */
-  attach?: (server: http.Server, deps: { feed: FeedHub; guard: SocketGuard }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
+  attach?: (server: http.Server, deps: { feed: FeedHub; guard: SocketGuard; conns: RedisConnections }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
 }
 
-export async function startWeb(config: Config, extras: WebExtras = {}) {
-  const redis = createRedis(config.REDIS_URL, 'web', { failFast: true });
-  const sub = createRedis(config.REDIS_URL, 'web-sub', { subscriber: true });
-  await waitReady(redis, 5000);
-  const queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false });
+/** `conns`: the process's Redis connections (src/roles.ts opens them; their opener closes them). */
+export async function startWeb(config: Config, conns: RedisConnections, extras: WebExtras = {}) {
+  const { redis, sub } = conns;
+  const queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false, watch: redis });
   const feed = new FeedHub(sub, redis);
   const guard = requireToken(config.API_TOKEN);
   let realtime: HealthDeps['realtime'];
@@ -59,7 +58,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   const untrack = [trackFeed(feed), trackQueues(queues)];
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
-  const attached = extras.attach ? await extras.attach(server, { feed, guard: security.socket }) : null;
+  const attached = extras.attach ? await extras.attach(server, { feed, guard: security.socket, conns }) : null;
   realtime = attached?.stats;
   const stopReaper = startReaper(redis, config.HEARTBEAT_TTL_SECONDS * 1000 + 5000);
 
@@ -80,7 +79,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
     redis,
     queues,
     feed,
-    /** Stop accepting HTTP, end SSE feeds, close producers, socket.io, Redis. Safe twice. */
+    /** Stop accepting HTTP, end SSE feeds, close producers, socket.io (Redis is the opener's). Safe twice. */
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
@@ -93,8 +92,6 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       await attached?.close();
       setTimeout(() => server.closeAllConnections(), 2000).unref();
       await serverClosed;
-      sub.disconnect();
-      await quit(redis);
     },
   };
 }

@@ -2,7 +2,7 @@
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { openDb, runWeb } from './roles.js';
+import { connectRedis, openDb, runWeb } from './roles.js';
 import { log, errMessage } from './logger.js';
 
 guardProcess();
@@ -12,8 +12,10 @@ shutdown.onSignals();
 async function main() {
   const cfg = config();
   const db = await openDb(cfg);
-  const web = await runWeb(cfg, db);
+  const redis = await connectRedis(cfg, 'web');
+  const web = await runWeb(cfg, db, redis);
   shutdown.add('web', () => web.close());
+  shutdown.add('redis', () => redis.close());
   shutdown.add('database', () => db.close());
 }
 

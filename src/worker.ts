@@ -2,7 +2,7 @@
 import 'dotenv/config';
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
-import { openDb, runWorker } from './roles.js';
+import { connectRedis, openDb, runWorker } from './roles.js';
 import { log, errMessage } from './logger.js';
 import { startMetricsServer } from './metrics/index.js';
 
@@ -14,9 +14,11 @@ async function main() {
   const cfg = config();
   // The embedded database belongs to the process that runs the web role (npm start runs both).
   const db = cfg.DATABASE_URL ? await openDb(cfg) : null;
-  const worker = await runWorker(cfg, db);
+  const redis = await connectRedis(cfg, 'worker');
+  const worker = await runWorker(cfg, db, redis);
   if (cfg.METRICS_PORT !== undefined) shutdown.add('metrics', (await startMetricsServer(cfg.METRICS_PORT, cfg.HOST, cfg.METRICS_TOKEN)).close);
   shutdown.add('worker', () => worker.close());
+  shutdown.add('redis', () => redis.close());
   if (db) shutdown.add('database', () => db.close());
 }
 

@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { z } from 'zod';
-import { runWeb, type WebRole } from '../src/roles.js';
+import { connectRedis, runWeb, type WebRole } from '../src/roles.js';
+import type { RedisConnections } from '../src/redis/index.js';
 import { WorkerRuntime } from '../src/jobs/runtime.js';
 import { SessionRepository } from '../src/db/index.js';
 import type { Database } from '../src/db/index.js';
@@ -22,6 +23,7 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
   let db: Database;
   let web: WebRole;
   let worker: WorkerRuntime;
+  let conns: RedisConnections;
   let url: string;
   let doc: Doc;
   const checked = new Set<string>();
@@ -59,8 +61,9 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
     const config = testConfig();
     const { migrate } = await import('../src/db/index.js');
     await migrate(db.pool);
-    web = await runWeb(config, db);
-    worker = new WorkerRuntime(config, { sessions: { start: (s) => new SessionRepository(db.pool).recordSessionStart(s), end: async (id, s) => void (await new SessionRepository(db.pool).recordSessionEnd(id, s)) } });
+    conns = await connectRedis(config, 'openapi-test');
+    web = await runWeb(config, db, conns);
+    worker = new WorkerRuntime(config, conns, { sessions: { start: (s) => new SessionRepository(db.pool).recordSessionStart(s), end: async (id, s) => void (await new SessionRepository(db.pool).recordSessionEnd(id, s)) } });
     await worker.start();
     url = `http://127.0.0.1:${web.web.port}`;
     doc = (await request(url).get('/api/openapi.json').expect(200)).body;
@@ -68,6 +71,7 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
   after(async () => {
     await worker?.close();
     await web?.close();
+    await conns?.close();
     await t?.cleanup();
   });
 

@@ -9,6 +9,7 @@ import { PollStore, pollKeys } from '../src/polls/store.js';
 import { buildView, toOptions } from '../src/polls/tally.js';
 import type { PollDef, PollView } from '../src/polls/types.js';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './helpers/polls.js';
+import { Subscriber } from '../src/redis/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +29,8 @@ describe('poll live view (real Redis)', function () {
   this.timeout(20_000);
   let prefix: string;
   let redis: Redis;
-  let subscriber: Redis;
+  let subscriber: Subscriber;
+  let subConn: Redis;
   let store: PollStore;
   const views: PollLiveView[] = [];
   const make = async (opts: Partial<ConstructorParameters<typeof PollLiveView>[0]> = {}) => {
@@ -41,14 +43,15 @@ describe('poll live view (real Redis)', function () {
   beforeEach(() => {
     prefix = uniquePrefix('live');
     redis = new Redis(REDIS_URL);
-    subscriber = new Redis(REDIS_URL);
+    subConn = new Redis(REDIS_URL);
+    subscriber = new Subscriber(subConn);
     store = new PollStore(redis, pollKeys(prefix));
   });
   afterEach(async () => {
     for (const v of views.splice(0)) await v.close();
     await deleteKeys(redis, prefix);
     redis.disconnect();
-    subscriber.disconnect();
+    subConn.disconnect();
   });
 
   it('reads the current poll at start, and a tally event updates it', async () => {
@@ -115,7 +118,7 @@ describe('poll live view (real Redis)', function () {
     await store.apply(d.id, [{ voterId: 'v1', option: 'A' }, { voterId: 'v2', option: 'A' }]);
     await sleep(50);
     expect(live.current()?.total).to.equal(0);
-    subscriber.disconnect(true); // ...then the connection drops; ioredis reconnects and resubscribes
+    subConn.disconnect(true); // ...then the connection drops; ioredis reconnects and resubscribes
     await waitFor('the reread after the reconnect', () => live.current()?.total === 2);
   });
 

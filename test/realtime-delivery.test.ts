@@ -10,6 +10,7 @@ import { busFanout } from '../src/realtime/fanout.js';
 import { LocalStreams } from '../src/realtime/local-streams.js';
 import { adapterFanout } from '../bench/realtime/adapter-fanout.js';
 import { REDIS_URL, startNode, streamer, until, viewer, type Client, type Node } from './fixtures/realtime.js';
+import { Subscriber } from '../src/redis/index.js';
 
 /** The client's TCP socket (socket.io-client on Node runs over ws). */
 const tcpOf = (c: Client) => (c.io.engine.transport as unknown as { ws: { _socket: net.Socket } }).ws._socket;
@@ -117,7 +118,7 @@ describe('realtime: LocalStreams subscriptions (real Redis)', function () {
   });
 
   it('a socket stream watched here subscribes to its frame channel once, and lets go when released', async () => {
-    const streams = new LocalStreams(limits, sub, watcher, busFanout);
+    const streams = new LocalStreams(limits, new Subscriber(sub), watcher, busFanout, () => {});
     const ls = streams.ensure('ls-unit-a', 'socket', 'sid', 'x', true);
     expect(streams.ensure('ls-unit-a', 'server', 'other', null, false)).to.equal(ls);
     await streams.subscribe(ls);
@@ -130,7 +131,7 @@ describe('realtime: LocalStreams subscriptions (real Redis)', function () {
 
   it('a server-rendered stream is watched through the feed hub; no channel with the adapter fan-out', async () => {
     watched.length = 0;
-    const streams = new LocalStreams(limits, sub, watcher, adapterFanout);
+    const streams = new LocalStreams(limits, new Subscriber(sub), watcher, adapterFanout, () => {});
     const server = streams.ensure('ls-unit-b', 'server', 'task', null, true);
     expect(server.ring).to.not.equal(null);
     const socket = streams.ensure('ls-unit-c', 'socket', 'sid', 'x', true);

@@ -1,6 +1,6 @@
-// Every Lua command of src/redis/scripts.ts against the real Redis: the same KEYS, ARGV and replies
-// as the inline scripts they replace (jobs/lease.ts, jobs/state.ts, polls/store.ts,
-// realtime/catchup.ts, realtime/cluster-lua.ts), and they survive a Redis restart.
+// Every Lua command of src/redis/scripts.ts against the real Redis: KEYS, ARGV and replies of each
+// script (used by streams/lease.ts, streams/state.ts, polls/store.ts, realtime/catchup.ts and
+// realtime/cluster.ts), and they survive a Redis restart.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { keys } from '../src/keys.js';
 import { BusSubscription, decodeFrame, encodeFrame, parseEvent, publishEvent, publishFrame, type BusFrame, type StreamEvent } from '../src/streams/bus.js';
 import { REDIS_URL, sleep, uniqueKey, waitFor } from './helpers/env.js';
+import { Subscriber } from '../src/redis/index.js';
 
 describe('streams/bus', () => {
   describe('frame codec', () => {
@@ -40,7 +41,7 @@ describe('streams/bus', () => {
       const [a, b] = [uniqueKey('bus-a'), uniqueKey('bus-b')];
       const frames: Array<[string, BusFrame]> = [];
       const events: StreamEvent[] = [];
-      const bus = new BusSubscription(sub, { frame: (k, f) => frames.push([k, f]), event: (ev) => events.push(ev) });
+      const bus = new BusSubscription(new Subscriber(sub), { frame: (k, f) => frames.push([k, f]), event: (ev) => events.push(ev) });
       await bus.ready;
       await bus.addStream(a);
       const jpeg = Buffer.from([0xff, 0xd8, 9, 0xff, 0xd9]);
@@ -59,7 +60,7 @@ describe('streams/bus', () => {
     it('leaves alone other channels on the same connection and frames that are not frames', async () => {
       const key = uniqueKey('bus-c');
       const frames: string[] = [];
-      const bus = new BusSubscription(sub, { frame: (k) => frames.push(k) });
+      const bus = new BusSubscription(new Subscriber(sub), { frame: (k) => frames.push(k) });
       await bus.ready;
       await bus.addStream(key);
       await sub.subscribe('sf:test:other');

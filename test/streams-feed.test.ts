@@ -11,6 +11,7 @@ import { keys } from '../src/keys.js';
 import { publishEvent, publishFrame } from '../src/streams/bus.js';
 import { FeedHub } from '../src/streams/feed.js';
 import { REDIS_URL, uniqueKey, waitFor } from './helpers/env.js';
+import { Subscriber } from '../src/redis/index.js';
 
 describe('streams/feed (FeedHub)', function () {
   this.timeout(30_000);
@@ -25,7 +26,7 @@ describe('streams/feed (FeedHub)', function () {
   before(async () => {
     redis = new Redis(REDIS_URL);
     sub = new Redis(REDIS_URL);
-    hub = new FeedHub(sub, redis);
+    hub = new FeedHub(new Subscriber(sub), redis);
     server = http.createServer((req, res) => {
       res.on('error', (err) => errors.push(err));
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });

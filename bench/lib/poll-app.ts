@@ -11,6 +11,7 @@ import { pollRouter } from '../../src/routes/poll.js';
 import { DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../../test/helpers/databases.js';
 import { closeTestVoteGate, deleteKeys, requireToken, testVoteGate, uniquePrefix, REDIS_URL } from '../../test/helpers/polls.js';
 import { pollKeys } from '../../src/polls/store.js';
+import { Subscriber } from '../../src/redis/index.js';
 
 export function benchKinds(): DatabaseKind[] {
   const want = (process.env.BENCH_DB ?? 'both').toLowerCase();
@@ -23,7 +24,7 @@ export async function startPollApp(kind: DatabaseKind) {
   const prefix = uniquePrefix('bench');
   const redis = new Redis(REDIS_URL);
   const subscriber = new Redis(REDIS_URL);
-  const polls = new PollService({ pool: t.db.pool, redis, subscriber, keys: pollKeys(prefix), reconcileMs: 0 });
+  const polls = new PollService({ pool: t.db.pool, redis, subscriber: new Subscriber(subscriber), keys: pollKeys(prefix), reconcileMs: 0 });
   await polls.start();
   const app = createApp([pollRouter({ polls, requireToken, votes: testVoteGate(polls) })]);
   const server: Server = app.listen(0, '127.0.0.1');

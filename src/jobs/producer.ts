@@ -1,5 +1,6 @@
 // Typed enqueueing for the web process (producer-only queues).
 import type Queue from 'bee-queue';
+import type { Redis } from 'ioredis';
 import { closeQueue, createQueue } from '../queue.js';
 import type { JobSender } from '../streams/control.js';
 import { JOBS, type JobName, type JobPayload } from './definitions.js';
@@ -8,7 +9,7 @@ export type Queues = { [N in JobName]: Queue<JobPayload<N>> };
 
 export function createQueues(
   redisUrl: string,
-  opts: { prefix: string; isWorker: boolean; getEvents?: boolean },
+  opts: { prefix: string; isWorker: boolean; getEvents?: boolean; /** the process's command client (queue.ts) */ watch?: Redis },
 ): Queues {
   return {
     start: createQueue(JOBS.start.queue, { redisUrl, ...opts }),

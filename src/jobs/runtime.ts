@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { keys } from '../keys.js';
-import { createRedis, waitReady } from '../redis.js';
+import type { RedisConnections, Subscriber, Unsubscribe } from '../redis/index.js';
 import { log } from '../logger.js';
 import { JOBS } from './definitions.js';
 import { closeQueues, createQueues, type Queues } from './producer.js';
@@ -31,7 +31,7 @@ export interface WorkerOptions {
 export class WorkerRuntime {
   readonly workerId: string;
   readonly redis: Redis;
-  readonly subscriber: Redis;
+  readonly subscriber: Subscriber;
   /** Live data for the scenes of this worker's streams (one poll view for all of them). */
   readonly sceneFeeds: SceneFeeds;
   private queues: Queues | null = null;
@@ -41,14 +41,17 @@ export class WorkerRuntime {
   private readonly shuttingDown = new Promise<void>((r) => (this.shutdownSignal = r));
   private closed = false;
   private active = 0;
+  private offControl: Unsubscribe | null = null;
 
+  /** `conns`: the process's Redis connections (src/roles.ts opens them; their opener closes them). */
   constructor(
     private readonly config: Config,
+    conns: RedisConnections,
     private readonly opts: WorkerOptions = {},
   ) {
     this.workerId = opts.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-    this.redis = createRedis(config.REDIS_URL, `worker-${this.workerId}`);
-    this.subscriber = createRedis(config.REDIS_URL, `worker-sub-${this.workerId}`, { subscriber: true });
+    this.redis = conns.redis;
+    this.subscriber = conns.sub;
     this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber });
   }
 
@@ -57,13 +60,9 @@ export class WorkerRuntime {
   }
 
   async start(): Promise<void> {
-    await waitReady(this.redis, 5000);
-    await this.subscriber.subscribe(keys.control());
-    this.subscriber.on('message', (channel, streamKey) => {
-      if (channel === keys.control()) this.controls.get(streamKey)?.('requested');
-    });
+    this.offControl = await this.subscriber.subscribe(keys.control(), (streamKey) => this.controls.get(streamKey.toString())?.('requested'));
 
-    const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true }));
+    const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true, watch: this.redis }));
     await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
     this.timers.push(trackQueues(q));
     const ctx: StartContext = {
@@ -126,7 +125,7 @@ export class WorkerRuntime {
       .exec();
   }
 
-  /** Stop every stream this worker runs, stop taking jobs, leave Redis. Safe to call twice. */
+  /** Stop every stream this worker runs, stop taking jobs, leave Redis (the connections are the opener's). Safe to call twice. */
   async close(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -135,9 +134,8 @@ export class WorkerRuntime {
     const q = this.queues;
     if (q) await closeQueues(q, timeoutMs);
     await this.sceneFeeds.close();
+    await this.offControl?.();
     await this.redis.multi().zrem(keys.workers(), this.workerId).del(keys.worker(this.workerId)).exec().catch(() => {});
-    this.subscriber.disconnect();
-    await this.redis.quit().catch(() => this.redis.disconnect());
     logger.info(`worker ${this.workerId} closed`);
   }
 }

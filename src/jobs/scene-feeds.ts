@@ -2,6 +2,7 @@
 // per worker process, shared by all its poll streams, started when the first one needs it
 // (a worker that runs no poll stream never listens to poll events).
 import type { Redis } from 'ioredis';
+import type { Subscriber } from '../redis/index.js';
 import { log, errMessage } from '../logger.js';
 import { PollLiveView } from '../polls/live-view.js';
 import { PollStore, type PollKeys } from '../polls/store.js';
@@ -13,7 +14,7 @@ export class SceneFeeds {
   private readonly polls: PollLiveView;
   private started: Promise<void> | null = null;
 
-  constructor(clients: { redis: Redis; subscriber: Redis }, opts: { keys?: PollKeys; refreshMs?: number } = {}) {
+  constructor(clients: { redis: Redis; subscriber: Subscriber }, opts: { keys?: PollKeys; refreshMs?: number } = {}) {
     this.polls = new PollLiveView({
       store: new PollStore(clients.redis, opts.keys),
       subscriber: clients.subscriber,

@@ -7,10 +7,9 @@
 // have been missed) and every `refreshMs` as a safety net. When Redis has no current poll,
 // `missing` (the web's service: Postgres knows) may restore it; a worker has no database and
 // simply shows no poll until the web restores it.
-import type { Redis } from 'ioredis';
 import { log, errMessage } from '../logger.js';
+import { logOnce, type Subscriber, type Unsubscribe } from '../redis/index.js';
 import type { PollStore } from './store.js';
-import { subscribeChannel } from './subscribe.js';
 import { buildView, mergeView } from './tally.js';
 import type { PollEvent, PollView } from './types.js';
 
@@ -27,8 +26,8 @@ export type PollListener = (view: PollView | null, previous?: PollView | null) =
 
 export interface PollLiveViewOptions {
   store: PollStore;
-  /** Without a subscriber, other processes' changes arrive with the periodic reread only. */
-  subscriber?: Redis;
+  /** The process's subscriber: without it, other processes' changes arrive with the periodic reread only. */
+  subscriber?: Subscriber;
   /** Period of the safety-net reread, and how long `fresh()` trusts the view (default 1000 ms; 0: no timer). */
   refreshMs?: number;
   /** Redis has no current poll: restore it from the record and return it (or null: there is none). */
@@ -46,8 +45,13 @@ export class PollLiveView implements PollReader {
   private generation = 0;
   private readonly listeners = new Set<PollListener>();
   private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => Promise<void>) | undefined;
-  private failing = false;
+  private unsubscribe: Unsubscribe | undefined;
+  private offReady: (() => void) | undefined;
+  // The view stays as it is while Redis is away; say so once.
+  private readonly outage = logOnce({
+    warn: (msg) => logger.warn(`rereading the current poll ${msg}`),
+    recovered: () => logger.info('reading the current poll works again'),
+  });
   private closed = false;
   private readonly refreshMs: number;
   private readonly onReconnect = () => this.background('after a reconnect');
@@ -60,8 +64,8 @@ export class PollLiveView implements PollReader {
   async start(): Promise<void> {
     const sub = this.opts.subscriber;
     if (sub && !this.unsubscribe) {
-      this.unsubscribe = await subscribeChannel(sub, this.opts.store.k.events(), (m) => this.onMessage(m));
-      sub.on('ready', this.onReconnect);
+      this.unsubscribe = await sub.subscribe(this.opts.store.k.events(), (m) => this.onMessage(m.toString()));
+      this.offReady = sub.onReady(this.onReconnect);
     }
     if (this.refreshMs > 0 && !this.timer) {
       this.timer = setInterval(() => this.background('periodic'), this.refreshMs);
@@ -74,11 +78,10 @@ export class PollLiveView implements PollReader {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.opts.subscriber?.off('ready', this.onReconnect);
+    this.offReady?.();
     this.listeners.clear();
-    // A subscriber that is away would hold the UNSUBSCRIBE until it is back: do not wait for it then.
-    if (this.opts.subscriber?.status === 'ready') await this.unsubscribe?.();
-    else void this.unsubscribe?.();
+    // (A subscriber that is away does not hold this up: the router does not wait for it then.)
+    await this.unsubscribe?.();
   }
 
   current(): PollView | null {
@@ -156,15 +159,8 @@ export class PollLiveView implements PollReader {
   private background(why: string): void {
     if (this.closed) return;
     this.refresh().then(
-      () => {
-        if (this.failing) logger.info('reading the current poll works again');
-        this.failing = false;
-      },
-      (err) => {
-        // The view stays as it is while Redis is away; say so once.
-        if (!this.failing) logger.warn(`rereading the current poll (${why}) failed: ${errMessage(err)}`);
-        this.failing = true;
-      },
+      () => this.outage.ok(),
+      (err) => this.outage.fail(`(${why}) failed: ${errMessage(err)}`),
     );
   }
 

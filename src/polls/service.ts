@@ -4,6 +4,7 @@
 // (TallyRecovery). This class only wires them and keeps the public API in one place.
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
+import type { Subscriber } from '../redis/index.js';
 import { log, errMessage } from '../logger.js';
 import { countVote } from '../metrics/instrument.js';
 import { BuiltinGenerator, type PollGenerator } from './generator.js';
@@ -24,8 +25,8 @@ const logger = log('POLL');
 export interface PollServiceOptions {
   pool: pg.Pool;
   redis: Redis;
-  /** A subscriber connection: with it, other processes' votes reach our view at once. */
-  subscriber?: Redis;
+  /** The process's subscriber: with it, other processes' votes reach our view at once. */
+  subscriber?: Subscriber;
   generator?: PollGenerator;
   /** Redis key names (default: the ones in src/keys.ts). */
   keys?: PollKeys;

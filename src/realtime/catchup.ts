@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { frameBytes, type StreamFrame } from './protocol.js';
 import { decodeWire, toStreamFrame } from './wire.js';
-import { lua } from './lua.js';
+import { defineScripts, type RedisScripts } from '../redis/index.js';
 
 export interface RingLimits {
   frames: number;
@@ -29,32 +29,30 @@ export function keepCount(sizesNewestFirst: readonly number[], limits: Pick<Ring
   return n;
 }
 
-// One round trip per frame, payload sent once: push + trim + expiry + publish.
-const PUSH = lua(`
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
-return 1`);
-
 /** The Redis ring of one node's streams (writer side) and of any stream (reader side). */
 export class RedisCatchup {
   /** Sizes of the frames this node pushed, newest first, per stream it writes. */
   private readonly sizes = new Map<string, number[]>();
+  private readonly scripts: RedisScripts;
 
   constructor(
     private readonly redis: Redis,
     private readonly limits: RingLimits,
-  ) {}
+  ) {
+    this.scripts = defineScripts(redis);
+  }
 
-  /** Push an encoded frame; `publishTo` also publishes the same bytes on that channel. */
+  /**
+   * Push an encoded frame; `publishTo` also publishes the same bytes on that channel. One round
+   * trip per frame, payload sent once (src/redis/lua/catchup-push.lua).
+   */
   push(streamKey: string, encoded: Buffer, publishTo: string | null): Promise<unknown> {
     let sizes = this.sizes.get(streamKey);
     if (!sizes) this.sizes.set(streamKey, (sizes = []));
     sizes.unshift(encoded.length);
     const keep = keepCount(sizes, this.limits);
     sizes.length = keep;
-    return PUSH.run(this.redis, [keys.catchup(streamKey)], [encoded, keep, this.limits.ageMs, publishTo ?? '']);
+    return this.scripts.catchupPush([keys.catchup(streamKey)], [encoded, keep, this.limits.ageMs, publishTo ?? '']);
   }
 
   /** Frames oldest first, younger than the age bound. */

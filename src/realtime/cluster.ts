@@ -1,12 +1,13 @@
 // What every web node shares in Redis: the registry of socket.io streams, viewer counts per
 // stream (per node too, so a dead node's viewers can be taken back), and one heartbeat per
-// node carrying its connected-socket count. Scripts keep each change atomic and publish the
-// resulting count on the events channel in the same step, so every node sees counts in order.
+// node carrying its connected-socket count. Scripts (src/redis/lua/cluster-*.lua) keep each change
+// atomic and publish the resulting count on the events channel in the same step, so every node
+// sees counts in order.
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
 import { log, redactKey, errMessage } from '../logger.js';
-import { DELTA, END, REAP, RESYNC } from './cluster-lua.js';
+import { defineScripts, type RedisScripts } from '../redis/index.js';
 import type { StreamKind } from './protocol.js';
 
 const logger = log('REALTIME');
@@ -53,14 +54,17 @@ const CATCHUP_PREFIX = keys.catchup('');
 export class ClusterState {
   /** Viewer counts this node has asked Redis to hold (what RESYNC asserts). */
   private readonly counted = new Map<string, number>();
+  private readonly scripts: RedisScripts;
 
   constructor(
     private readonly redis: Redis,
     readonly nodeId: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.scripts = defineScripts(redis);
+  }
 
-  private endArgs(): string[] {
+  private endArgs(): [string, string, string] {
     return [NV_PREFIX, CATCHUP_PREFIX, keys.rtEvents()];
   }
 
@@ -72,7 +76,7 @@ export class ClusterState {
 
   /** Ends a socket stream if it is still session `sid`; every node hears `ended`. */
   async endStream(streamKey: string, sid: string, reason: string): Promise<boolean> {
-    const r = await END.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), streamKey, sid, reason]);
+    const r = await this.scripts.clusterEnd([keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), streamKey, sid, reason]);
     return r === 1;
   }
 
@@ -94,11 +98,10 @@ export class ClusterState {
   /** +1/-1 viewer of a stream on this node; the cluster total, or -1 when the stream is gone. */
   async viewerDelta(streamKey: string, delta: 1 | -1): Promise<number> {
     this.counted.set(streamKey, (this.counted.get(streamKey) ?? 0) + delta);
-    const total = (await DELTA.run(
-      this.redis,
+    const total = await this.scripts.clusterDelta(
       [keys.rtStreams(), keys.state(streamKey), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)],
       [streamKey, delta, keys.rtEvents()],
-    )) as number;
+    );
     if (total < 0) this.counted.set(streamKey, (this.counted.get(streamKey) ?? 0) - delta);
     if ((this.counted.get(streamKey) ?? 0) <= 0) this.counted.delete(streamKey);
     return total;
@@ -117,7 +120,7 @@ export class ClusterState {
 
   private async resync(): Promise<void> {
     const pairs = [...this.counted].flatMap(([k, n]) => [k, n]);
-    await RESYNC.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)], [keys.rtEvents(), ...pairs]);
+    await this.scripts.clusterResync([keys.rtStreams(), keys.rtViewers(), keys.rtNodeViewers(this.nodeId)], [keys.rtEvents(), ...pairs]);
   }
 
   /**
@@ -143,7 +146,7 @@ export class ClusterState {
   }
 
   async reap(nodeId: string): Promise<boolean> {
-    const r = await REAP.run(this.redis, [keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), nodeId, keys.rtNode(nodeId)]);
+    const r = await this.scripts.clusterReap([keys.rtStreams(), keys.rtViewers(), keys.rtNodes()], [...this.endArgs(), nodeId, keys.rtNode(nodeId)]);
     if (r === 1 && nodeId !== this.nodeId) logger.warn(`web node ${nodeId} stopped beating: its viewers and streams were taken back`);
     return r === 1;
   }

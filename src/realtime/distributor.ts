@@ -6,8 +6,8 @@
 //   viewer counts from the cluster events channel   → viewer-counts.ts
 // over one registry of this node's streams (local-streams.ts) and one way to reach viewers
 // (delivery.ts, with per-viewer backpressure).
-import type { Redis } from 'ioredis';
 import { redactKey } from '../logger.js';
+import type { Subscriber } from '../redis/index.js';
 import type { BusFrame } from '../streams/bus.js';
 import type { RedisCatchup, RingLimits } from './catchup.js';
 import type { ClusterEvent, ClusterState, RegistryEntry } from './cluster.js';
@@ -41,9 +41,9 @@ export class StreamDistributor {
   private readonly socketStreams: SocketStreams;
   readonly relayed: RelayedStreams;
 
-  constructor(io: RtServer, cluster: ClusterState, private readonly catchup: RedisCatchup, sub: Redis, feed: FrameWatcher, opts: DistributorOptions) {
+  constructor(io: RtServer, cluster: ClusterState, private readonly catchup: RedisCatchup, sub: Subscriber, feed: FrameWatcher, opts: DistributorOptions) {
     const fanout = opts.fanout ?? busFanout;
-    this.streams = new LocalStreams(opts.limits, sub, feed, fanout);
+    this.streams = new LocalStreams(opts.limits, sub, feed, fanout, (message, channel) => this.onBusFrame(channel, message));
     const delivery = new Delivery(io, { maxBacklogBytes: opts.maxBacklogBytes, maxHeld: opts.limits.frames * 2 });
     this.viewers = new Viewers(this.streams, cluster, catchup);
     this.counts = new ViewerCounts(io, this.streams, opts.viewersEveryMs);

@@ -3,6 +3,7 @@
 // the ack when there is one). Nothing a client sends can throw out of here.
 import crypto from 'node:crypto';
 import type { z } from 'zod';
+import { isDependencyDown } from '../errors.js';
 import { log, errMessage, redactKey } from '../logger.js';
 import {
   CLIENT_EVENTS,
@@ -33,11 +34,6 @@ export interface HandlerDeps {
 }
 
 type AnyAck = (res: unknown) => void;
-
-/** Redis unreachable (ioredis fails commands fast): the client should retry, not see a bug. */
-function isDependencyDown(err: unknown): boolean {
-  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|ENOTFOUND|cannot reach|Stream isn't writeable/i.test(errMessage(err));
-}
 
 export function handleSocket(socket: RtSocket, d: HandlerDeps): void {
   socket.data.user = null;

@@ -2,12 +2,10 @@
 // attachRealtime(config, options) is the `attach` hook of startWeb (src/web-server.ts).
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from '../config.js';
 import { keys } from '../keys.js';
-import { createRedis, waitReady } from '../redis.js';
+import { logOnce, type RedisConnections } from '../redis/index.js';
 import { log, errMessage } from '../logger.js';
 import type { FeedHub } from '../streams/feed.js';
 import { ClusterState, type ClusterEvent, type ClusterStats } from './cluster.js';
@@ -53,17 +51,17 @@ export interface RealtimeHandle {
   close(): Promise<void>;
 }
 
-export async function startRealtime(server: http.Server, feed: FeedHub, config: Config, opts: RealtimeOptions = {}): Promise<RealtimeHandle> {
+/** `conns`: the process's Redis connections (the web role's; their opener closes them). */
+export async function startRealtime(server: http.Server, feed: FeedHub, conns: RedisConnections, config: Config, opts: RealtimeOptions = {}): Promise<RealtimeHandle> {
   const nodeId = opts.nodeId ?? `${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  const redis = createRedis(config.REDIS_URL, 'realtime');
-  const adapterSub = createRedis(config.REDIS_URL, 'realtime-adapter-sub', { subscriber: true });
-  const sub = createRedis(config.REDIS_URL, 'realtime-sub', { subscriber: true });
-  await Promise.all([waitReady(redis, 5000), waitReady(adapterSub, 5000), waitReady(sub, 5000)]);
+  const { redis, sub } = conns;
+  // Every broadcast of the service is node-local (io.local): no adapter unless a fan-out asks for one.
+  const adapter = opts.fanout?.adapter?.(redis, config.REDIS_URL) ?? null;
 
   const io: RtServer = new Server(server, {
     // A frame over the limit must reach the handler (an `error`, not a dropped connection).
     maxHttpBufferSize: config.MAX_FRAME_BYTES * 2 + 64 * 1024,
-    adapter: createAdapter(redis, adapterSub, { key: keys.rtAdapter() }),
+    ...(adapter ? { adapter: adapter.adapter } : {}),
     ...(opts.guard ? { allowRequest: opts.guard.allowRequest } : {}),
   });
   if (opts.guard) {
@@ -86,19 +84,15 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
   });
   const votes = opts.polls ? new VoteRelay(io, opts.polls, opts.pollUpdateMs ?? 100) : null;
 
-  sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-    const ch = channel.toString();
-    if (ch === keys.rtEvents()) {
-      let ev: ClusterEvent;
-      try {
-        ev = JSON.parse(message.toString());
-      } catch {
-        return;
-      }
-      distributor.onClusterEvent(ev);
-    } else distributor.onBusFrame(ch, message);
+  const offEvents = await sub.subscribe(keys.rtEvents(), (message) => {
+    let ev: ClusterEvent;
+    try {
+      ev = JSON.parse(message.toString());
+    } catch {
+      return;
+    }
+    distributor.onClusterEvent(ev);
   });
-  await sub.subscribe(keys.rtEvents());
   const offFrame = feed.onFrame((key, frame) => distributor.onServerFrame(key, frame));
   const offEnded = feed.onEnded((ev) => distributor.onServerEnded(ev.streamKey, ev.reason, ev.taskId));
 
@@ -115,19 +109,16 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
     }, 200);
   };
   await cluster.heartbeat(0);
-  let beatFailing = false;
+  const beatOutage = logOnce({
+    warn: (msg) => logger.warn(`realtime heartbeat failing (this node's users drop out of /health until Redis answers): ${msg}`),
+    recovered: () => logger.info('realtime heartbeat restored'),
+  });
   const beat = setInterval(
     () =>
       cluster
         .heartbeat(io.of('/').sockets.size, distributor.ownedEntries())
-        .then(() => {
-          if (beatFailing) logger.info('realtime heartbeat restored');
-          beatFailing = false;
-        })
-        .catch((err) => {
-          if (!beatFailing) logger.warn(`realtime heartbeat failing (this node's users drop out of /health until Redis answers): ${errMessage(err)}`);
-          beatFailing = true;
-        }),
+        .then(() => beatOutage.ok())
+        .catch((err) => beatOutage.fail(errMessage(err))),
     Math.max(1000, Math.floor(ttlMs / 3)),
   );
   beat.unref();
@@ -167,22 +158,17 @@ export async function startRealtime(server: http.Server, feed: FeedHub, config: 
       votes?.close();
       await distributor.close().catch((err) => logger.warn(`closing streams: ${errMessage(err)}`));
       await cluster.unregister().catch((err) => logger.warn(`leaving the cluster: ${errMessage(err)}`));
+      await offEvents();
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await quit(redis);
-      sub.disconnect();
-      adapterSub.disconnect();
+      adapter?.close();
     },
   };
 }
 
-async function quit(r: Redis): Promise<void> {
-  await r.quit().catch(() => r.disconnect());
-}
-
 /** The `attach` hook for startWeb: `startWeb(config, { attach: attachRealtime(config, { polls }) })`. */
 export function attachRealtime(config: Config, opts: RealtimeOptions = {}) {
-  return async (server: http.Server, deps: { feed: FeedHub; guard?: SocketGuard }) => {
-    const rt = await startRealtime(server, deps.feed, config, { guard: deps.guard, ...opts });
+  return async (server: http.Server, deps: { feed: FeedHub; conns: RedisConnections; guard?: SocketGuard }) => {
+    const rt = await startRealtime(server, deps.feed, deps.conns, config, { guard: deps.guard, ...opts });
     return { close: () => rt.close(), stats: () => rt.stats(), realtime: rt };
   };
 }

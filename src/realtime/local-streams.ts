@@ -1,8 +1,8 @@
 // This node's view of the streams it streams or watches: one record per stream key with its
 // local viewers, and the subscription that brings its frames here (the frame bus channel of a
 // socket stream streamed elsewhere, or the worker's frame bus for a server-rendered one).
-import type { Redis } from 'ioredis';
 import { log, redactKey, errMessage } from '../logger.js';
+import type { MessageHandler, Subscriber, Unsubscribe } from '../redis/index.js';
 import { MemoryRing, type RingLimits } from './catchup.js';
 import type { SocketFanout } from './fanout.js';
 import type { RtSocket, StreamFrame, StreamInfo, StreamKind } from './protocol.js';
@@ -54,12 +54,16 @@ export interface FrameWatcher {
 
 export class LocalStreams {
   private readonly map = new Map<string, LocalStream>();
+  /** Frame-channel subscriptions of socket streams streamed elsewhere, by stream key. */
+  private readonly channels = new Map<string, Promise<Unsubscribe>>();
 
+  /** `onFrame` gets the messages of the socket streams' frame channels this node subscribes to. */
   constructor(
     private readonly limits: RingLimits,
-    private readonly sub: Redis,
+    private readonly sub: Subscriber,
     private readonly watcher: FrameWatcher,
     private readonly fanout: SocketFanout,
+    private readonly onFrame: MessageHandler,
   ) {}
 
   get(key: string): LocalStream | undefined {
@@ -99,8 +103,10 @@ export class LocalStreams {
     const channel = ls.kind === 'socket' ? this.fanout.channel(ls.key) : null;
     if (ls.kind === 'socket' && !channel) return;
     ls.subscribed = true;
-    if (channel) await this.sub.subscribe(channel);
-    else await this.watcher.watch(ls.key);
+    if (!channel) return this.watcher.watch(ls.key);
+    const on = this.sub.subscribe(channel, (message, ch) => this.onFrame(message, ch));
+    this.channels.set(ls.key, on);
+    await on;
   }
 
   /** Nobody left here for a stream this node does not stream: drop it and its subscription. */
@@ -110,8 +116,9 @@ export class LocalStreams {
     if (ls.viewersTimer) clearTimeout(ls.viewersTimer);
     if (!ls.subscribed) return;
     ls.subscribed = false;
-    const channel = ls.kind === 'socket' ? this.fanout.channel(ls.key) : null;
-    const done = channel ? this.sub.unsubscribe(channel) : this.watcher.unwatch(ls.key);
+    const on = this.channels.get(ls.key);
+    this.channels.delete(ls.key);
+    const done = on ? on.then((off) => off()) : ls.kind === 'server' ? this.watcher.unwatch(ls.key) : Promise.resolve();
     done.catch((err) => logger.warn(`unsubscribe ${redactKey(ls.key)}: ${errMessage(err)}`));
   }
 }

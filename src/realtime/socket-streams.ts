@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { keys } from '../keys.js';
 import { log, redactKey, errMessage } from '../logger.js';
+import { logOnce } from '../redis/index.js';
 import type { RedisCatchup } from './catchup.js';
 import type { ClusterEvent, ClusterState, RegistryEntry } from './cluster.js';
 import type { Delivery } from './delivery.js';
@@ -35,7 +36,8 @@ export class SocketStreams {
   /** This node's tag in frames it publishes (it skips its own frames on the channel). */
   readonly nodeTag = crypto.randomBytes(4).readUInt32BE(0);
   private readonly framePrefix = keys.rtFrames('');
-  private warnedAt = 0;
+  /** One line per outage, not one per frame (again after 30 s if it lasts). */
+  private readonly redisOutage = logOnce({ warn: (msg) => logger.warn(msg), repeatMs: 30_000 });
 
   constructor(private readonly d: SocketStreamDeps) {}
 
@@ -88,7 +90,7 @@ export class SocketStreams {
       ls.inflight += encoded.length;
       this.d.catchup
         .push(streamKey, encoded, this.d.fanout.channel(streamKey))
-        .catch((err) => this.warnOnce(`frames of ${redactKey(streamKey)} do not reach Redis (other nodes and late joiners miss them): ${errMessage(err)}`))
+        .catch((err) => this.redisOutage.fail(`frames of ${redactKey(streamKey)} do not reach Redis (other nodes and late joiners miss them): ${errMessage(err)}`))
         .finally(() => (ls.inflight -= encoded.length));
     } else {
       ls.skippedRedis += 1; // Redis is behind: remote viewers skip this frame
@@ -140,12 +142,5 @@ export class SocketStreams {
 
   private entry(ls: LocalStream): RegistryEntry {
     return { sid: ls.sid, node: this.d.cluster.nodeId, streamer: ls.streamer ?? '', live: ls.live, createdAt: Date.now(), startedAt: ls.live ? Date.now() : null };
-  }
-
-  /** One line per outage, not one per frame. */
-  private warnOnce(msg: string): void {
-    if (Date.now() - this.warnedAt < 30_000) return;
-    this.warnedAt = Date.now();
-    logger.warn(msg);
   }
 }

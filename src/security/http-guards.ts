@@ -5,7 +5,7 @@ import { AppError, unavailable } from '../errors.js';
 import { log } from '../logger.js';
 import type { Budgets } from './budgets.js';
 import { LogOnce } from './budgets.js';
-import { redactBody } from './redact.js';
+import { redactBody } from '../redact.js';
 import { hasToken, isLoopback, originAllowed } from './trust.js';
 
 const feedLog = log('STREAM-FEED');

@@ -6,6 +6,7 @@
 //   `sf:events` (JSON): lifecycle events of server-rendered streams ({type: 'ended', ...}).
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import type { Subscriber, Unsubscribe } from '../redis/subscriber.js';
 
 const MAGIC = 0x5346; // "SF"
 const VERSION = 1;
@@ -67,43 +68,53 @@ export interface BusHandlers {
 }
 
 /**
- * A reader of the bus on a subscriber connection: always the events channel, and the frames of
- * the streams asked for. Messages of other channels on the same connection are left alone.
+ * A reader of the bus through the process's subscriber (src/redis/subscriber.ts): always the
+ * events channel, and the frames of the streams asked for. Other readers of the same channels
+ * (the socket.io relay) keep their own subscriptions; the router counts them.
  */
 export class BusSubscription {
-  private readonly framePrefix = keys.frames('');
-  private readonly onMessage = (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message);
+  /** Frame subscriptions by stream key (the promise: addStream may still be subscribing). */
+  private readonly streams = new Map<string, Promise<Unsubscribe>>();
+  private readonly events: Promise<Unsubscribe>;
   /** Resolves once the events channel is subscribed. */
   readonly ready: Promise<void>;
 
   constructor(
-    private readonly sub: Redis,
+    private readonly sub: Subscriber,
     private readonly handlers: BusHandlers,
   ) {
-    sub.on('messageBuffer', this.onMessage);
-    this.ready = sub.subscribe(keys.events()).then(() => undefined);
+    this.events = sub.subscribe(keys.events(), (message) => {
+      const ev = parseEvent(message);
+      if (ev) this.handlers.event?.(ev);
+    });
+    this.ready = this.events.then(() => undefined);
   }
 
+  /** Subscribe to a stream's frames (once: asking again for a subscribed stream does nothing). */
   async addStream(streamKey: string): Promise<void> {
-    await this.sub.subscribe(keys.frames(streamKey));
+    let on = this.streams.get(streamKey);
+    if (!on) {
+      on = this.sub.subscribe(keys.frames(streamKey), (message) => {
+        const frame = decodeFrame(message);
+        if (frame) this.handlers.frame?.(streamKey, frame);
+      });
+      this.streams.set(streamKey, on);
+      on.catch(() => this.streams.get(streamKey) === on && this.streams.delete(streamKey));
+    }
+    await on;
   }
 
   async removeStream(streamKey: string): Promise<void> {
-    await this.sub.unsubscribe(keys.frames(streamKey));
+    const on = this.streams.get(streamKey);
+    if (!on) return;
+    this.streams.delete(streamKey);
+    const off = await on.catch(() => null);
+    await off?.();
   }
 
+  /** Leave every channel of this reader. */
   close(): void {
-    this.sub.off('messageBuffer', this.onMessage);
-  }
-
-  private dispatch(channel: string, message: Buffer): void {
-    if (channel === keys.events()) {
-      const ev = parseEvent(message);
-      if (ev) this.handlers.event?.(ev);
-      return;
-    }
-    if (!channel.startsWith(this.framePrefix)) return;
-    const frame = decodeFrame(message);
-    if (frame) this.handlers.frame?.(channel.slice(this.framePrefix.length), frame);
+    for (const key of [...this.streams.keys()]) void this.removeStream(key);
+    this.events.then((off) => off(), () => undefined).catch(() => undefined);
   }
 }

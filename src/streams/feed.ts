@@ -3,6 +3,7 @@
 // a client whose socket still holds a previous frame skips this one (bounded memory per client).
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
+import type { Subscriber } from '../redis/subscriber.js';
 import { log, redactKey } from '../logger.js';
 import { BusSubscription, type BusFrame, type EndedEvent } from './bus.js';
 import { isActive } from './state.js';
@@ -37,7 +38,7 @@ export class FeedHub {
   private skippedTotal = 0;
 
   constructor(
-    sub: Redis,
+    sub: Subscriber,
     private readonly redis: Redis,
   ) {
     this.bus = new BusSubscription(sub, {

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { errorHandler, unauthorized } from '../../src/errors.js';
 import { PollService, type PollServiceOptions } from '../../src/polls/service.js';
+import { Subscriber } from '../../src/redis/index.js';
 import { pollKeys, type PollKeys } from '../../src/polls/store.js';
 import { pollRouter } from '../../src/routes/poll.js';
 import { Budgets } from '../../src/security/budgets.js';
@@ -81,10 +82,11 @@ export class PollHarness {
   async service(pool: pg.Pool, opts: Partial<PollServiceOptions> & { subscribe?: boolean } = {}): Promise<PollService> {
     const redis = new Redis(REDIS_URL);
     const conns = [redis];
-    let subscriber: Redis | undefined;
+    let subscriber: Subscriber | undefined;
     if (opts.subscribe) {
-      subscriber = new Redis(REDIS_URL);
-      conns.push(subscriber);
+      const connection = new Redis(REDIS_URL);
+      conns.push(connection);
+      subscriber = new Subscriber(connection);
     }
     const svc = new PollService({ pool, redis, subscriber, keys: this.keys, reconcileMs: 0, ...opts });
     await svc.start();

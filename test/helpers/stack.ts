@@ -4,6 +4,7 @@ import type { Config } from '../../src/config.js';
 import { setDefaultStreamKey } from '../../src/keys.js';
 import { startWeb, type WebExtras, type WebHandle } from '../../src/web-server.js';
 import { WorkerRuntime, type WorkerOptions } from '../../src/jobs/runtime.js';
+import { openRedis, type RedisConnections } from '../../src/redis/index.js';
 import { testConfig } from './env.js';
 
 export interface Stack {
@@ -12,6 +13,8 @@ export interface Stack {
   worker: WorkerRuntime | null;
   url: string;
   redis: Redis;
+  /** The process's connections (web and worker share them, as with `npm start`). */
+  conns: RedisConnections;
   close(): Promise<void>;
 }
 
@@ -20,10 +23,11 @@ export async function startStack(
 ): Promise<Stack> {
   const config = testConfig(opts.env);
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
-  const web = await startWeb(config, opts.web);
+  const conns = await openRedis(config.REDIS_URL, 'test-stack');
+  const web = await startWeb(config, conns, opts.web);
   let worker: WorkerRuntime | null = null;
   if (opts.worker !== false) {
-    worker = new WorkerRuntime(config, opts.workerOptions);
+    worker = new WorkerRuntime(config, conns, opts.workerOptions);
     await worker.start();
   }
   const redis = new Redis(config.REDIS_URL);
@@ -34,9 +38,11 @@ export async function startStack(
     worker,
     url: `http://127.0.0.1:${web.port}`,
     redis,
+    conns,
     async close() {
       await worker?.close();
       await web.close();
+      await conns.close();
       await deleteKeys(redis, `${config.QUEUE_PREFIX}:*`).catch(() => {});
       redis.disconnect();
     },

@@ -4,7 +4,8 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Redis as IORedis } from 'ioredis';
-import { runWeb, type WebRole } from '../../src/roles.js';
+import { connectRedis, runWeb, type WebRole } from '../../src/roles.js';
+import type { RedisConnections } from '../../src/redis/index.js';
 import { migrate } from '../../src/db/index.js';
 import { DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { testConfig } from '../helpers/env.js';
@@ -14,6 +15,8 @@ import type { Config } from '../../src/config.js';
 export interface SecStack {
   config: Config;
   role: WebRole;
+  /** The web role's Redis connections (a worker in the same test shares them, as under npm start). */
+  conns: RedisConnections;
   url: string;
   port: number;
   redis: Redis;
@@ -32,11 +35,13 @@ export async function startSecStack(env: Record<string, string> = {}): Promise<S
   const redis = new IORedis(config.REDIS_URL);
   // A fresh poll namespace: the service's keys are the real ones, so start from none.
   for (const p of ['sf:poll*', 'sf:tally:*', 'sf:voters:*', 'sf:budget:*', 'streaming:*']) await deleteKeys(redis, p);
-  const role = await runWeb(config, t.db);
+  const conns = await connectRedis(config, 'sec-test');
+  const role = await runWeb(config, t.db, conns);
   const url = `http://127.0.0.1:${role.web.port}`;
   return {
     config,
     role,
+    conns,
     url,
     port: role.web.port,
     redis,
@@ -67,6 +72,7 @@ export async function startSecStack(env: Record<string, string> = {}): Promise<S
     },
     async close() {
       await role.close();
+      await conns.close();
       for (const p of ['sf:poll*', 'sf:tally:*', 'sf:voters:*', 'sf:budget:*', `${config.QUEUE_PREFIX}:*`]) await deleteKeys(redis, p).catch(() => {});
       redis.disconnect();
       await t.cleanup();

@@ -106,7 +106,7 @@ describe('security: SSE feed caps', function () {
 
   before(async () => {
     s = await startSecStack({ TRUST_PROXY: 'loopback', LIMIT_SSE_TOTAL: '4', LIMIT_SSE_PER_ADDRESS: '2' });
-    worker = new WorkerRuntime(s.config);
+    worker = new WorkerRuntime(s.config, s.conns);
     await worker.start();
     await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard', fps: 10, quality: 50 }).expect(201);
     await waitFor(async () => (await s.redis.hget(`streaming:state:${key}`, 'health')) === 'live', 20_000, 100, 'stream live');

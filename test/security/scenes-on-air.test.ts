@@ -6,7 +6,7 @@ import { registerFonts } from '../../src/render/fonts.js';
 import type { FrameInfo } from '../../src/render/scene.js';
 import { getScene, sceneIds } from '../../src/render/scenes/index.js';
 import { buildView, toOptions } from '../../src/polls/tally.js';
-import { fingerprint } from '../../src/security/redact.js';
+import { fingerprint } from '../../src/redact.js';
 
 const KEYS = ['live_8f3kQ2mZxv9TtY', 'abcd', 'x', 'sk-0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij01'];
 

@@ -2,7 +2,7 @@
 // the Origin and Content-Type rules, the HOST default and the start-up line.
 import http from 'node:http';
 import { expect } from 'chai';
-import { escapeLogText, fingerprint, redactBody, redactText, redactedKey } from '../../src/security/redact.js';
+import { escapeLogText, fingerprint, redactBody, redactText, redactedKey } from '../../src/redact.js';
 import { clientAddress, compileTrust, normalizeAddress } from '../../src/security/addresses.js';
 import { VoterIdentity, readCookie, voterSetCookie } from '../../src/security/voters.js';
 import { isJsonType } from '../../src/security/http-guards.js';

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
 import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
 import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
+import { liveChildren, readLines, trackChild } from './child.js';
 
 export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -49,19 +50,6 @@ export interface FfmpegStats {
   /** Restarts by the reason the previous run ended: stalled, killed (a signal), exited, spawn. */
   restartReasons: Record<string, number>;
   pid: number | undefined;
-}
-
-/** Children alive in this process: killed synchronously if the process exits under them. */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-  liveChildren.add(child);
 }
 
 const STDERR_TAIL_LINES = 5;
@@ -239,14 +227,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     progressStream.setEncoding('utf8');
     progressStream.on('data', (chunk: string) => progress.push(chunk));
 
-    let partial = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split(/\r?\n|\r/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.onStderrLine(run, line);
-    });
-    child.stderr!.on('end', () => partial && this.onStderrLine(run, partial));
+    readLines(child.stderr!, (line) => this.onStderrLine(run, line));
 
     child.on('error', (err) => this.onRunEnded(run, `could not run FFmpeg (${this.opts.ffmpegPath}): ${err.message}`));
     child.on('close', (code, signal) => this.onRunEnded(run, signal ? `FFmpeg killed by ${signal}` : `FFmpeg exited with code ${code}`));

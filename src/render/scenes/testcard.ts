@@ -4,7 +4,7 @@ import type { Scene } from '../scene.js';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
 import { createHash } from 'node:crypto';
 
-/** What the card shows of the key: 4 hex digits of its SHA-256 (src/security/redact.ts fingerprint). */
+/** What the card shows of the key: 4 hex digits of its SHA-256 (src/redact.ts fingerprint). */
 export const keyFingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 4);
 
 const BARS = ['#c0c0c0', '#c0c000', '#00c0c0', '#00c000', '#c000c0', '#c00000', '#0000c0'];
