@@ -32,6 +32,7 @@ export class WorkerRuntime {
   readonly subscriber: Redis;
   private queues: Queues | null = null;
   private readonly controls = new Map<string, (reason: string) => void>();
+  private readonly destControls = new Map<string, () => void>();
   private readonly timers: Array<() => void> = [];
   private shutdownSignal!: () => void;
   private readonly shuttingDown = new Promise<void>((r) => (this.shutdownSignal = r));
@@ -53,9 +54,10 @@ export class WorkerRuntime {
 
   async start(): Promise<void> {
     await waitReady(this.redis, 5000);
-    await this.subscriber.subscribe(keys.control());
+    await this.subscriber.subscribe(keys.control(), keys.destControl());
     this.subscriber.on('message', (channel, streamKey) => {
       if (channel === keys.control()) this.controls.get(streamKey)?.('requested');
+      else if (channel === keys.destControl()) this.destControls.get(streamKey)?.();
     });
 
     const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true }));
@@ -68,6 +70,12 @@ export class WorkerRuntime {
       broadcast: this.opts.broadcast,
       sessions: this.opts.sessions,
       sceneData: this.opts.sceneData,
+      onDestinations: (streamKey: string, changed: () => void) => {
+        this.destControls.set(streamKey, changed);
+        return () => {
+          if (this.destControls.get(streamKey) === changed) this.destControls.delete(streamKey);
+        };
+      },
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {

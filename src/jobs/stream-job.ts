@@ -16,6 +16,8 @@ import { clearState, readState, restoreState, updateState, type Health } from '.
 import { every } from '../every.js';
 import type { StartContext, StartResult } from './job-context.js';
 import { StopSignals, handedOver } from './stop-signals.js';
+import { broadcastError, broadcastHealth, JobDestinations } from './job-destinations.js';
+import type { DestinationConfig } from '../streams/destinations.js';
 
 const logger = log('STREAMING-TASK');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +42,8 @@ export class StreamJob {
   private beats = 0;
   private sessionId: number | null = null;
   private failure: string | null = null;
+  private readonly destinations: JobDestinations;
+  private startDestinations: DestinationConfig[] | undefined;
 
   constructor(
     private readonly ctx: StartContext,
@@ -49,6 +53,7 @@ export class StreamJob {
     this.who = redactKey(p.streamKey);
     this.ttlMs = ctx.config.HEARTBEAT_TTL_SECONDS * 1000;
     this.base = { streamKey: p.streamKey, taskId: p.taskId };
+    this.destinations = new JobDestinations(ctx.redis, p, ctx.payloadChanged);
     this.signals = new StopSignals({
       redis: ctx.redis,
       streamKey: p.streamKey,
@@ -92,6 +97,7 @@ export class StreamJob {
     this.restarts = Number(state.restarts ?? 0) + (takeover ? 1 : 0);
     this.startedAt = state.started_at ? Number(state.started_at) : Date.now() / 1000;
     this.broadcastFps = p.broadcastFps ?? config.BROADCAST_FPS;
+    this.startDestinations = this.destinations.initial(state);
     this.claimed = {
       host: os.hostname(),
       port: config.PORT,
@@ -120,9 +126,10 @@ export class StreamJob {
     const offSignals = this.signals.listen(this.ctx.onControl, this.ctx.shuttingDown);
     let stopHeartbeat: () => void = () => {};
     let offSceneData: () => void = () => {};
+    let offDestinations: () => void = () => {};
     try {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
-      const plan = this.ctx.broadcast?.(this.key, this.broadcastFps) ?? null;
+      const plan = this.ctx.broadcast?.(this.key, this.broadcastFps, { destinations: this.startDestinations, hls: p.hls }) ?? null;
       this.hasBroadcast = !!plan;
       this.sessionId =
         (await this.ctx.sessions
@@ -151,6 +158,10 @@ export class StreamJob {
         },
       }));
       await pipeline.start();
+      if (plan) {
+        await this.destinations.started(pipeline, plan.destinations, !!plan.hlsDir);
+        offDestinations = this.ctx.onDestinations?.(this.key, () => void this.destinations.refresh().catch(() => {})) ?? (() => {});
+      }
       // The seam for scene data held by the main thread (the live poll view): forwarded only
       // when the pipeline can take it.
       const sink = pipeline as ThreadedPipeline & SceneDataSink;
@@ -170,6 +181,7 @@ export class StreamJob {
     } finally {
       stopHeartbeat();
       offSceneData();
+      offDestinations();
       offSignals();
       await this.pipeline?.stop();
     }
@@ -182,15 +194,18 @@ export class StreamJob {
     const pipeline = this.pipeline!;
     const s = pipeline.stats();
     const bs = pipeline.broadcast();
-    const health: Health | 'stopped' = this.hasBroadcast ? (bs?.health ?? 'starting') : this.published > 0 ? 'live' : 'starting';
+    const health: Health = this.hasBroadcast ? broadcastHealth(bs) : this.published > 0 ? 'live' : 'starting';
+    const lastError = broadcastError(bs);
     await updateState(this.ctx.redis, this.key, this.p.taskId, {
       heartbeat_at: Date.now() / 1000,
       frames: s.frames,
       dropped: s.dropped,
-      health: health === 'stopped' ? 'starting' : health,
-      restarts: this.restarts + (bs?.restarts ?? 0),
-      ...(bs?.lastError ? { last_error: bs.lastError } : {}),
+      health,
+      restarts: this.restarts + (bs?.restarts ?? 0) + (bs?.destinations.reduce((n, d) => n + d.restarts, 0) ?? 0),
+      ...(lastError ? { last_error: lastError } : {}),
+      ...this.destinations.statusFields(bs),
     });
+    if (this.hasBroadcast) await this.destinations.refresh();
     if (this.beats === 1 || this.beats % 60 === 0) logger.debug(`stream ${this.who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
   }
 
@@ -249,6 +264,7 @@ export class StreamJob {
       screen_id: p.screenId,
       requested_at: p.requestedAt,
       ...this.claimed,
+      ...this.destinations.restoreFields(),
     });
   }
 }

@@ -1,5 +1,6 @@
 // A stream's render loop and its FFmpeg, in a thread of their own: scene → canvas → raw frames
-// → FFmpeg stdin, and JPEG previews handed to the start job by transfer. The worker's event
+// → the one encoder → MPEG-TS → every output (fanout.ts), and JPEG previews handed to the start
+// job by transfer. The thread that owns the encoder feeds the outputs: no extra hop. The worker's event
 // loop stays free for Redis and the other streams, and each stream gets a core when there is one.
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -10,6 +11,7 @@ import { getScene } from './scenes/index.js';
 import { RenderPipeline } from './pipeline.js';
 import type { SceneSource } from './scene.js';
 import { FfmpegSupervisor } from './ffmpeg/supervisor.js';
+import { Fanout } from './ffmpeg/fanout.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
 
 const init = workerData as RenderThreadInit;
@@ -40,11 +42,24 @@ async function main(): Promise<void> {
     source = await scene.source({ redis, subscriber });
   }
 
-  const sup = init.broadcast ? new FfmpegSupervisor(init.broadcast) : null;
+  const plan = init.broadcast;
+  const sup = plan ? new FfmpegSupervisor(plan) : null;
+  const fanout = plan
+    ? new Fanout({ ffmpegPath: plan.ffmpegPath, streamKey: plan.streamKey, stallSeconds: plan.stallSeconds, retry: plan.retry, hlsDir: plan.hlsDir })
+    : null;
+  if (sup && fanout) {
+    let runs = 0;
+    sup.on('data', (chunk) => fanout.write(chunk));
+    sup.on('run', () => runs++ > 0 && fanout.encoderRestarted());
+  }
   const broadcastStatus = (): BroadcastStatus | null => {
-    if (!sup) return null;
+    if (!sup || !fanout) return null;
     const s = sup.stats();
-    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid };
+    return {
+      health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid,
+      destinations: fanout.destinations(),
+      hls: fanout.hlsStatus(),
+    };
   };
   sup?.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
 
@@ -67,10 +82,15 @@ async function main(): Promise<void> {
   const statsTimer = setInterval(sendStats, 500);
 
   port.on('message', async (m: ToThread) => {
+    if (m.type === 'destinations') {
+      fanout?.setDestinations(m.list);
+      return sendStats();
+    }
     if (m.type !== 'stop') return;
     pipeline.stop();
     clearInterval(statsTimer);
     await sup?.stop(5000);
+    await fanout?.stop();
     sendStats();
     await source?.close().catch(() => {});
     redis?.disconnect();
@@ -78,6 +98,7 @@ async function main(): Promise<void> {
     post({ type: 'stopped' });
     port.close();
   });
+  fanout?.start(plan!.destinations);
   sup?.start();
   pipeline.start();
   post({ type: 'ready' });

@@ -1,8 +1,12 @@
 // Messages between a stream's render thread and the start job that owns it.
 import type { FfmpegSupervisorOptions, FfmpegHealth } from './ffmpeg/supervisor.js';
+import type { Destination, OutputStatus } from './ffmpeg/copy-output.js';
 
-/** Everything a thread needs to run a stream's broadcast (plain data: it crosses threads). */
-export type BroadcastPlan = FfmpegSupervisorOptions;
+/**
+ * Everything a thread needs to run a stream's broadcast (plain data: it crosses threads): the
+ * one encoder, the destinations it fans out to, and the HLS directory (null: no HLS).
+ */
+export type BroadcastPlan = FfmpegSupervisorOptions & { destinations: Destination[]; hlsDir: string | null };
 
 export interface RenderThreadInit {
   streamKey: string;
@@ -21,6 +25,9 @@ export interface BroadcastStatus {
   fps: number;
   bitrateKbps?: number;
   pid?: number;
+  /** Each RTMP destination's own status. */
+  destinations: OutputStatus[];
+  hls: OutputStatus | null;
 }
 
 export interface ThreadCounters {
@@ -37,4 +44,4 @@ export type FromThread =
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 
-export type ToThread = { type: 'stop' };
+export type ToThread = { type: 'stop' } | { type: 'destinations'; list: Destination[] };

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { log } from '../logger.js';
 import type { PipelineStats } from './pipeline.js';
+import type { Destination } from './ffmpeg/copy-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
 
 const logger = log('RENDER');
@@ -71,6 +72,13 @@ export class ThreadedPipeline {
       if (code !== 0) fail(`render thread exited with code ${code}`);
     });
     return started;
+  }
+
+  /** Makes the broadcast's destinations these (by id); the others go on untouched. */
+  setDestinations(list: Destination[]): void {
+    if (!this.worker || this.stopping) return;
+    const msg: ToThread = { type: 'destinations', list };
+    this.worker.postMessage(msg);
   }
 
   /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the thread ended. */

@@ -1,10 +1,13 @@
-// Owns the FFmpeg child of one stream: feeds it frames without ever queueing behind it, watches
-// its progress, restarts it with backoff when it exits or stalls, and gives up after repeated failures.
+// Owns the encoder FFmpeg of one stream: feeds it frames without ever queueing behind it, hands
+// on its MPEG-TS output ('data'), watches its progress, restarts it with backoff (retry.ts) when it
+// exits or stalls, and gives up after repeated failures. The network is the outputs' business
+// (fanout.ts): a destination that fails never touches the encoder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
-import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { buildEncoderArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { FailureCount, type RetryOptions } from './retry.js';
 import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
 
 export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
@@ -20,6 +23,10 @@ export interface FfmpegSupervisorEvents {
   health: [HealthEvent];
   /** maxFailures consecutive failures: the supervisor has stopped trying. */
   failed: [HealthEvent];
+  /** MPEG-TS bytes from the encoder, in order; a restart begins a new stream. */
+  data: [Buffer];
+  /** A new encoder run starts (its output starts afresh: consumers reset their cache). */
+  run: [];
 }
 
 export interface FfmpegSupervisorOptions {
@@ -28,10 +35,8 @@ export interface FfmpegSupervisorOptions {
   streamKey: string;
   maxFailures: number;
   stallSeconds: number;
-  backoffInitialMs?: number;
-  backoffMaxMs?: number;
-  /** A run that stayed live this long resets the consecutive-failure count. */
-  healthyRunMs?: number;
+  /** The restart policy (defaults: retry.ts). */
+  retry?: RetryOptions;
 }
 
 export interface FfmpegStats {
@@ -42,7 +47,7 @@ export interface FfmpegStats {
   health: FfmpegHealth;
   /** Encoded frames per second over the last few seconds of progress. */
   fps: number;
-  /** Muxed bitrate (video + audio + FLV overhead) over the last few seconds; absent with tee. */
+  /** Muxed bitrate (video + audio + MPEG-TS overhead) over the last few seconds. */
   bitrateKbps?: number;
   pid: number | undefined;
 }
@@ -94,7 +99,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private stopping?: Promise<void>;
   private restartTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
-  private consecutiveFailures = 0;
+  private readonly failures: FailureCount;
   private restarts = 0;
   private lastError: string | null = null;
   private framesWritten = 0;
@@ -104,7 +109,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
 
   constructor(private readonly opts: FfmpegSupervisorOptions) {
     super();
-    this.args = buildFfmpegArgs(opts.settings);
+    this.args = buildEncoderArgs(opts.settings);
+    this.failures = new FailureCount(opts.retry);
     this.frameBytes = opts.settings.width * opts.settings.height * 4;
     this.tag = `stream ${redactKey(opts.streamKey)}`;
   }
@@ -187,7 +193,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   }
 
   private spawnRun(): void {
-    const child = spawn(this.opts.ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(this.opts.ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], windowsHide: true });
     const now = Date.now();
     const run: Run = {
       child,
@@ -204,7 +210,11 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     };
     this.run = run;
     if (child.pid !== undefined) trackChild(child);
-    this.logger.info(`${this.tag}: FFmpeg started (pid ${child.pid ?? '?'}, ${this.opts.settings.outputs.length} output(s))`);
+    this.logger.info(`${this.tag}: encoder started (pid ${child.pid ?? '?'})`);
+    this.emit('run');
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.run === run && !run.ended) this.emit('data', chunk);
+    });
 
     // EPIPE when FFmpeg dies with a frame in flight: the exit handler reports it.
     run.stdin.on('error', () => {});
@@ -231,8 +241,6 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     if (!line) return;
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
-    // tee with onfail=ignore: one destination died, the others carry on (until the next restart).
-    if (/Slave muxer #\d+ failed/.test(line)) this.lastError = line;
     if (run.stderrLogged < STDERR_LOG_LINES_PER_RUN) {
       run.stderrLogged += 1;
       this.logger.warn(`${this.tag}: ffmpeg: ${line}`);
@@ -275,20 +283,18 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     const now = Date.now();
     const why = run.stalled ? `stalled: no progress for ${this.opts.stallSeconds} s` : reason;
     this.lastError = redact([why, ...run.stderrTail].join('\n'), this.opts.streamKey);
-    const healthy = run.liveAt !== undefined && now - run.liveAt >= (this.opts.healthyRunMs ?? 30_000);
-    this.consecutiveFailures = healthy ? 1 : this.consecutiveFailures + 1;
+    const failures = this.failures.failed(run.liveAt === undefined ? null : now - run.liveAt);
     const ranFor = `${((now - run.startedAt) / 1000).toFixed(1)} s`;
 
-    if (this.consecutiveFailures >= this.opts.maxFailures) {
+    if (failures >= this.opts.maxFailures) {
       clearInterval(this.stallTimer);
-      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${this.consecutiveFailures} consecutive failures, giving up`);
+      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${failures} consecutive failures, giving up`);
       this.setHealth('failed');
       this.emit('failed', this.healthEvent());
       return;
     }
-    const initial = this.opts.backoffInitialMs ?? 1000;
-    const delay = Math.min(initial * 2 ** (this.consecutiveFailures - 1), this.opts.backoffMaxMs ?? 30_000);
-    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${this.consecutiveFailures}/${this.opts.maxFailures})`);
+    const delay = this.failures.delayMs();
+    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${failures}/${this.opts.maxFailures})`);
     this.setHealth('reconnecting', true);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
