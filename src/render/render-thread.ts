@@ -10,8 +10,7 @@ import { createRedis } from '../redis.js';
 import { getScene } from './scenes/index.js';
 import { RenderPipeline } from './pipeline.js';
 import type { SceneSource } from './scene.js';
-import { FfmpegSupervisor } from './ffmpeg/supervisor.js';
-import { Fanout } from './ffmpeg/fanout.js';
+import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
 
 const init = workerData as RenderThreadInit;
@@ -42,26 +41,9 @@ async function main(): Promise<void> {
     source = await scene.source({ redis, subscriber });
   }
 
-  const plan = init.broadcast;
-  const sup = plan ? new FfmpegSupervisor(plan) : null;
-  const fanout = plan
-    ? new Fanout({ ffmpegPath: plan.ffmpegPath, streamKey: plan.streamKey, stallSeconds: plan.stallSeconds, retry: plan.retry, hlsDir: plan.hlsDir })
-    : null;
-  if (sup && fanout) {
-    let runs = 0;
-    sup.on('data', (chunk) => fanout.write(chunk));
-    sup.on('run', () => runs++ > 0 && fanout.encoderRestarted());
-  }
-  const broadcastStatus = (): BroadcastStatus | null => {
-    if (!sup || !fanout) return null;
-    const s = sup.stats();
-    return {
-      health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid,
-      destinations: fanout.destinations(),
-      hls: fanout.hlsStatus(),
-    };
-  };
-  sup?.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
+  const sup = init.broadcast ? new BroadcastOutput(init.broadcast) : null;
+  const broadcastStatus = (): BroadcastStatus | null => sup?.status() ?? null;
+  sup?.encoder.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
 
   const s = init.broadcast?.settings;
   const pipeline = new RenderPipeline({
@@ -83,14 +65,13 @@ async function main(): Promise<void> {
 
   port.on('message', async (m: ToThread) => {
     if (m.type === 'destinations') {
-      fanout?.setDestinations(m.list);
+      sup?.setDestinations(m.list);
       return sendStats();
     }
     if (m.type !== 'stop') return;
     pipeline.stop();
     clearInterval(statsTimer);
     await sup?.stop(5000);
-    await fanout?.stop();
     sendStats();
     await source?.close().catch(() => {});
     redis?.disconnect();
@@ -98,7 +79,6 @@ async function main(): Promise<void> {
     post({ type: 'stopped' });
     port.close();
   });
-  fanout?.start(plan!.destinations);
   sup?.start();
   pipeline.start();
   post({ type: 'ready' });

@@ -142,7 +142,7 @@ export class CopyOutput {
   }
 
   /** Ends stdin (FFmpeg closes the FLV/playlist cleanly); SIGKILL after the bound. */
-  stop(timeoutMs = 3000): Promise<void> {
+  stop(timeoutMs = 2000): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.retryTimer);
       clearInterval(this.probeTimer);
