@@ -63,8 +63,8 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
 
 /** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
 const COPY_INPUT = [
-  // Probing stops as soon as both streams are known; the data starts at a keyframe with its headers.
-  '-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
+  // The data starts at a keyframe with its headers: 1 s of probing finds both streams.
+  '-analyzeduration', '1000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
 ];
 
 /** One RTMP destination: the encoded stream copied (no re-encode) to FLV over RTMP. */
