@@ -107,7 +107,7 @@ async function main() {
     const urls = Array.from({ length: n }, (_, i) => `[f=flv:onfail=ignore:flvflags=no_duration_filesize]${rtmp.base}/tee-${n}-${i}`);
     const child: ChildProcess = spawn('ffmpeg', [...args, '-flags', '+global_header', '-f', 'tee', urls.join('|')], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
     child.stdin!.on('error', () => {});
-    child.stdio[3]!.resume(); // -progress pipe:3 must be open, or FFmpeg fails
+    (child.stdio[3] as NodeJS.ReadableStream).resume(); // -progress pipe:3 must be open, or FFmpeg fails
     let i = 0;
     const t = setInterval(() => child.stdin!.writableLength < 3 * W * H * 4 && child.stdin!.write(all[i++ % all.length]), 1000 / FPS);
     const m = await measure();
