@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { TsGopCache, TS_PACKET } from '../src/render/ffmpeg/ts-gop.js';
 import { backoffMs, FailureCount } from '../src/render/ffmpeg/retry.js';
 import { defaultDestinations } from '../src/render/broadcast.js';
-import { hostPort } from '../src/render/ffmpeg/copy-output.js';
+import { hostPort } from '../src/render/ffmpeg/reachability.js';
 import { destinationInput, startParams } from '../src/streams/schema.js';
 import { addDestination, destinationViews, removeDestination } from '../src/streams/destinations.js';
 import { broadcastError, broadcastHealth } from '../src/jobs/job-destinations.js';

@@ -4,12 +4,12 @@
 // (retry.ts) for as long as it exists, and never holds up the encoder or the other outputs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
 import { buildDestinationArgs, buildHlsArgs, PROGRESS_FD, redact, redactSecretsOf, redactUrl } from './args.js';
 import { ProgressParser } from './progress.js';
 import { FailureCount, type RetryOptions } from './retry.js';
+import { hostPort, tcpReachable } from './reachability.js';
 
 export type OutputHealth = 'starting' | 'live' | 'reconnecting' | 'failed';
 
@@ -288,23 +288,4 @@ export class CopyOutput {
     this.health = h;
     this.since = Date.now() / 1000;
   }
-}
-
-export function hostPort(url: string): { host: string; port: number } | null {
-  const m = /^(rtmps?):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/?#]+)(?::(\d+))?/i.exec(url);
-  if (!m) return null;
-  return { host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : m[1].toLowerCase() === 'rtmps' ? 443 : 1935 };
-}
-
-function tcpReachable(host: string, port: number, timeoutMs = 800): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
