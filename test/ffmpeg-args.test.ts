@@ -10,7 +10,7 @@ const base: EncodeSettings = {
 };
 
 const global = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', 'pipe:3'];
-const copyInput = ['-analyzeduration', '1000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
+const copyInput = ['-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
 
 describe('buildEncoderArgs', () => {
   it('one encode: raw frames + silent audio → H.264 Main CBR + AAC in MPEG-TS on stdout', () => {

@@ -9,6 +9,7 @@ import { FfmpegSupervisor, type FfmpegHealth, type HealthEvent } from '../src/re
 import { BroadcastOutput } from '../src/render/ffmpeg/broadcast-output.js';
 import type { OutputHealth } from '../src/render/ffmpeg/copy-output.js';
 import type { BroadcastPlan } from '../src/render/thread-protocol.js';
+import { encoders } from './helpers/ffmpeg-procs.js';
 import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -279,8 +280,8 @@ describe('Broadcast (encoder + fan-out) with real FFmpeg and RTMP', function () 
     expect(p.streams.map((s) => s.codec_name).sort()).to.deep.equal(['aac', 'h264']);
     expect(sup.stats()).to.include({ health: 'live', restarts: 0 });
     expect(dest('d1').restarts).to.equal(0);
-    const children = await ffmpegChildren();
-    expect(children).to.have.length(3); // one encoder, two copy outputs
+    // One encode for both (the dead destination's FFmpeg comes and goes between its retries).
+    expect(encoders(), 'one encoder').to.have.length(1);
   });
 
   it('stop() ends FFmpeg gracefully, and SIGKILLs a hung one at the bound', async () => {

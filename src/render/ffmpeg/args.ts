@@ -63,8 +63,9 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
 
 /** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
 const COPY_INPUT = [
-  // The data starts at a keyframe with its headers: 1 s of probing finds both streams.
-  '-analyzeduration', '1000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
+  // The data starts at a keyframe with its headers; 3 s of probing (stream time, mostly the
+  // cached GOP, so little waiting) finds both streams even on a loaded machine (1 s did not always).
+  '-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
 ];
 
 /** One RTMP destination: the encoded stream copied (no re-encode) to FLV over RTMP. */
