@@ -1,10 +1,10 @@
 // Our pipeline's ceiling against FFmpeg's own: 600 frames at 1280×720 encoded with the broadcast's
-// exact settings (buildFfmpegArgs), (a) by FFmpeg alone from lavfi testsrc2, (b) rendered by our
+// exact settings (buildEncoderArgs), (a) by FFmpeg alone from lavfi testsrc2, (b) rendered by our
 // canvas scene and piped raw to FFmpeg as fast as it takes them. Prints both fps and the ratio.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createCanvas } from '@napi-rs/canvas';
-import { buildFfmpegArgs } from '../src/render/ffmpeg/args.js';
+import { buildEncoderArgs } from '../src/render/ffmpeg/args.js';
 import { registerFonts } from '../src/render/fonts.js';
 import { testcard } from '../src/render/scenes/testcard.js';
 import { fmt, printMachine } from './lib/stats.js';
@@ -13,7 +13,7 @@ const FRAMES = 600;
 const W = 1280;
 const H = 720;
 const FPS = 30;
-const settings = { width: W, height: H, fps: FPS, videoBitrate: '2500k', audioBitrate: '128k', outputs: ['/dev/null'] };
+const settings = { width: W, height: H, fps: FPS, videoBitrate: '2500k', audioBitrate: '128k' };
 
 async function run(args: string[], feed?: (stdin: NodeJS.WritableStream) => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -27,7 +27,7 @@ async function run(args: string[], feed?: (stdin: NodeJS.WritableStream) => Prom
 
 async function main() {
   printMachine();
-  const ours = buildFfmpegArgs(settings).map((a) => (a === '-y' ? a : a));
+  const ours = buildEncoderArgs(settings).map((a) => (a === 'pipe:1' ? '/dev/null' : a));
   const out = ours.indexOf('/dev/null');
   ours.splice(out, 0, '-y');
   // Reference: the same argument list with the raw stdin input swapped for lavfi testsrc2.

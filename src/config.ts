@@ -1,4 +1,6 @@
 // One place that reads process.env: parsed once with zod, every problem listed, typed result.
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -32,6 +34,10 @@ export const envSchema = z
     FFMPEG_PATH: z.string().optional(),
     FFMPEG_MAX_FAILURES: int(5, 1, 1000),
     FFMPEG_STALL_SECONDS: int(10, 2, 600),
+    /** Every stream also writes HLS (played by the dashboard); a stream can ask for it with `hls: true`. */
+    HLS: bool.default(false),
+    /** Where the worker writes HLS (`<HLS_DIR>/<streamKey>/index.m3u8`) and the web role reads it: shared by both. */
+    HLS_DIR: z.string().default(path.join(os.tmpdir(), 'stream-fighter-hls')),
     DEFAULT_STREAM_KEY: z.string().regex(STREAM_KEY_RE).default('default'),
     DEFAULT_SCREEN: z.string().default('poll'),
     WORKER_CONCURRENCY: int(4, 1, 64),

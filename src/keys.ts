@@ -30,6 +30,8 @@ export const keys = {
   events: () => 'sf:events',
   /** pub/sub channel: fast stop signal beside the stop key; message = stream key. */
   control: () => 'sf:control',
+  /** pub/sub channel: a stream's destinations changed (fields `destinations` of its state hash); message = stream key. */
+  destControl: () => 'sf:control:destinations',
   /** string, TTL: the worker that holds a running stream (its lease). */
   lease: (streamKey: string) => `sf:lease:${streamKey}`,
   /** zset: worker id → last heartbeat (ms). */

@@ -12,6 +12,7 @@ import { FeedHub } from './streams/feed.js';
 import { requireToken } from './routes/auth.js';
 import { streamRouter } from './routes/stream.js';
 import { streamsApiRouter } from './routes/streams-api.js';
+import { hlsRouter } from './routes/hls.js';
 import { healthRouter, type HealthDeps } from './routes/health.js';
 import { log } from './logger.js';
 import { createSecurity, exposureLine, type VoteGate, type SocketGuard } from './security/index.js';
@@ -43,6 +44,7 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
   const app = createApp([
     streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN }),
     streamsApiRouter({ redis, queues, requireToken: guard }),
+    hlsRouter({ hlsDir: config.HLS_DIR }),
     healthRouter({
       redis,
       queues,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildFfmpegArgs, escapeTeeUrl, parseRtmpUrls, redact, type EncodeSettings } from '../src/render/ffmpeg/args.js';
+import { buildDestinationArgs, buildEncoderArgs, buildHlsArgs, parseRtmpUrls, redact, redactSecretsOf, redactUrl, type EncodeSettings } from '../src/render/ffmpeg/args.js';
 
 const base: EncodeSettings = {
   width: 1280,
@@ -7,58 +7,75 @@ const base: EncodeSettings = {
   fps: 30,
   videoBitrate: '2500k',
   audioBitrate: '128k',
-  outputs: ['rtmp://a.example:1935/live/sk_live_123'],
 };
 
-const head = [
-  '-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', 'pipe:3',
-  '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', '1280x720', '-r', '30', '-i', 'pipe:0',
-  '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=44100',
-  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '2',
-  '-profile:v', 'main', '-coder', 'cabac', '-pix_fmt', 'yuv420p',
-  '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '1024k',
-  '-x264-params', 'nal-hrd=cbr',
-  '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
-  '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
-  '-map', '0:v', '-map', '1:a', '-shortest',
-];
+const global = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', 'pipe:3'];
+const copyInput = ['-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
 
-describe('buildFfmpegArgs', () => {
-  it('one output: plain FLV to the URL', () => {
-    expect(buildFfmpegArgs(base)).to.deep.equal([
-      ...head,
-      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', '10000000',
-      'rtmp://a.example:1935/live/sk_live_123',
+describe('buildEncoderArgs', () => {
+  it('one encode: raw frames + silent audio → H.264 Main CBR + AAC in MPEG-TS on stdout', () => {
+    expect(buildEncoderArgs(base)).to.deep.equal([
+      ...global,
+      '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', '1280x720', '-r', '30', '-i', 'pipe:0',
+      '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=44100',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '2',
+      '-profile:v', 'main', '-coder', 'cabac', '-pix_fmt', 'yuv420p',
+      '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '1024k',
+      '-x264-params', 'nal-hrd=cbr',
+      '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
+      '-map', '0:v', '-map', '1:a', '-shortest',
+      '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
     ]);
   });
 
-  it('two outputs: one encode, tee muxer, each destination may fail alone', () => {
-    const args = buildFfmpegArgs({
-      ...base,
-      outputs: ['rtmp://a.example:1935/live/sk_live_123', 'rtmp://b.example/app/sk_live_123'],
-    });
-    expect(args).to.deep.equal([
-      ...head,
-      '-flags', '+global_header', '-f', 'tee',
-      '[f=flv:onfail=ignore:flvflags=no_duration_filesize:rw_timeout=10000000]rtmp://a.example:1935/live/sk_live_123' +
-        '|[f=flv:onfail=ignore:flvflags=no_duration_filesize:rw_timeout=10000000]rtmp://b.example/app/sk_live_123',
-    ]);
+  it('no global header: SPS/PPS repeat at each keyframe, so an output can join at any of them', () => {
+    const args = buildEncoderArgs(base);
+    expect(args.join(' ')).not.to.include('global_header');
     expect(args.filter((a) => a === 'libx264')).to.have.length(1);
+    expect(args.join(' ')).not.to.match(/rtmp|tee|flv/);
   });
 
   it('keyframe interval follows the frame rate (2 s)', () => {
-    const args = buildFfmpegArgs({ ...base, fps: 25, width: 640, height: 360 });
+    const args = buildEncoderArgs({ ...base, fps: 25, width: 640, height: 360 });
     expect(args[args.indexOf('-g') + 1]).to.equal('50');
     expect(args[args.indexOf('-keyint_min') + 1]).to.equal('50');
     expect(args[args.indexOf('-s') + 1]).to.equal('640x360');
   });
+});
 
-  it('refuses an empty output list', () => {
-    expect(() => buildFfmpegArgs({ ...base, outputs: [] })).to.throw(/at least one output/);
+describe('buildDestinationArgs / buildHlsArgs', () => {
+  it('a destination copies the stream (no encoder) to FLV over RTMP', () => {
+    expect(buildDestinationArgs('rtmp://a.example:1935/live/sk_live_123')).to.deep.equal([
+      ...global, ...copyInput,
+      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', '10000000', 'rtmp://a.example:1935/live/sk_live_123',
+    ]);
   });
 
-  it('escapes the characters tee treats specially in a URL', () => {
-    expect(escapeTeeUrl("rtmp://h/app?a=1|b='x'\\")).to.equal("rtmp://h/app?a=1\\|b=\\'x\\'\\\\");
+  it('HLS: 2 s segments in a rolling playlist of 6, old segments deleted', () => {
+    expect(buildHlsArgs('/tmp/hls/k1')).to.deep.equal([
+      ...global, ...copyInput,
+      '-f', 'hls', '-hls_time', '2', '-hls_list_size', '6', '-hls_flags', 'delete_segments+omit_endlist+temp_file',
+      '-hls_segment_filename', '/tmp/hls/k1/seg%d.ts', '/tmp/hls/k1/index.m3u8',
+    ]);
+  });
+});
+
+describe('redactUrl / redactSecretsOf', () => {
+  it('hides the last path segment (the key) and any query', () => {
+    expect(redactUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl')).to.equal('rtmp://a.rtmp.youtube.com/live2/abcd…(14)');
+    expect(redactUrl('rtmps://live.example:443/app/key1?token=s3cret')).to.equal('rtmps://live.example:443/app/****?…');
+    expect(redactUrl('rtmp://user:pw@h/app/longkey99')).to.equal('rtmp://…@h/app/long…(9)');
+    expect(redactUrl('not a url')).to.equal('…');
+  });
+
+  it('removes a destination key and query from FFmpeg messages', () => {
+    const url = 'rtmp://h:1935/live/platformKey42?auth=zz9';
+    const line = 'rtmp://h:1935/live/platformKey42?auth=zz9: Connection refused';
+    const out = redactSecretsOf(line, url);
+    expect(out).not.to.include('platformKey42');
+    expect(out).not.to.include('zz9');
+    expect(out).to.equal('rtmp://h:1935/live/plat…(13)?…: Connection refused');
   });
 });
 

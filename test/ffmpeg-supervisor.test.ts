@@ -1,10 +1,15 @@
-// Integration: canvas frames → FfmpegSupervisor → real FFmpeg → embedded RTMP server → ffprobe.
+// Integration: canvas frames → the encoder (FfmpegSupervisor) → MPEG-TS → one `-c copy` FFmpeg per
+// destination (Fanout) → embedded RTMP server → ffprobe.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { createCanvas } from '@napi-rs/canvas';
-import { FfmpegSupervisor, type FfmpegHealth, type FfmpegSupervisorOptions, type HealthEvent } from '../src/render/ffmpeg/supervisor.js';
+import { FfmpegSupervisor, type FfmpegHealth, type HealthEvent } from '../src/render/ffmpeg/supervisor.js';
+import { BroadcastOutput } from '../src/render/ffmpeg/broadcast-output.js';
+import type { OutputHealth } from '../src/render/ffmpeg/copy-output.js';
+import type { BroadcastPlan } from '../src/render/thread-protocol.js';
+import { encoders } from './helpers/ffmpeg-procs.js';
 import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -43,7 +48,7 @@ function renderer(): () => Buffer {
 }
 
 /** Feeds the supervisor on the clock, as the render loop does; dropped frames are not retried. */
-function pump(sup: FfmpegSupervisor): () => void {
+function pump(sup: { writeFrame(b: Buffer): boolean }): () => void {
   const draw = renderer();
   const timer = setInterval(() => sup.writeFrame(draw()), 1000 / FPS);
   return () => clearInterval(timer);
@@ -96,48 +101,52 @@ async function procState(pid: number): Promise<string> {
   return !state || state === 'Z' || state === 'X' ? 'gone' : state;
 }
 
-describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
-  this.timeout(30_000);
+describe('Broadcast (encoder + fan-out) with real FFmpeg and RTMP', function () {
+  this.timeout(40_000);
 
   let server: RtmpServerHandle | undefined;
-  let sup: FfmpegSupervisor | undefined;
+  let b: BroadcastOutput | undefined;
   let stopPump: (() => void) | undefined;
   let events: HealthEvent[];
 
-  /** `outputs` gets the port of the test's RTMP server; default: one stream on it. */
-  async function setup(overrides: Partial<FfmpegSupervisorOptions> & { outputs?: (port: number) => string[] } = {}) {
+  /** `urls` gets the port of the test's RTMP server; default: one destination on it. */
+  async function setup(overrides: Partial<BroadcastPlan> & { urls?: (port: number) => string[] } = {}) {
     server = await startRtmpServer({ port: 0, host: '127.0.0.1' });
-    const { outputs: outputsFor, ...rest } = overrides;
-    const outputs = outputsFor?.(server.port);
-    sup = new FfmpegSupervisor({
+    const { urls, ...rest } = overrides;
+    const list = (urls?.(server.port) ?? [`rtmp://127.0.0.1:${server.port}/live/${KEY}`]).map((url, i) => ({ id: `d${i + 1}`, url }));
+    b = new BroadcastOutput({
       ffmpegPath: FFMPEG,
-      settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k', outputs: outputs ?? [`rtmp://127.0.0.1:${server.port}/live/${KEY}`] },
+      settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k' },
       streamKey: KEY,
       maxFailures: 10,
       stallSeconds: 5,
-      backoffInitialMs: 100,
-      backoffMaxMs: 400,
+      retry: { initialMs: 100, maxMs: 400 },
+      destinations: list,
+      hlsDir: null,
       ...rest,
     });
     events = [];
-    sup.on('health', (e) => events.push(e));
-    sup.start();
-    stopPump = pump(sup);
-    return { server, sup };
+    b.encoder.on('health', (e) => events.push(e));
+    b.start();
+    stopPump = pump(b);
+    return { server, b, sup: b.encoder };
   }
 
-  const health = (): FfmpegHealth => sup!.stats().health;
+  const health = (): FfmpegHealth => b!.encoder.stats().health;
   const waitHealth = (h: FfmpegHealth, timeoutMs = 10_000) => waitFor(() => `health ${h} (now ${health()})`, () => health() === h, timeoutMs);
+  const dest = (id = 'd1') => b!.status().destinations.find((d) => d.id === id)!;
+  const waitDest = (h: OutputHealth, id = 'd1', timeoutMs = 15_000) =>
+    waitFor(() => `destination ${id} ${h} (now ${dest(id)?.health})`, () => dest(id)?.health === h, timeoutMs);
 
   beforeEach(() => {
     server = undefined;
-    sup = undefined;
+    b = undefined;
     stopPump = undefined;
   });
 
   afterEach(async () => {
     stopPump?.();
-    await sup?.stop(2000);
+    await b?.stop(2000);
     await server?.close();
     expect(await ffmpegChildren()).to.deep.equal([]);
   });
@@ -145,6 +154,7 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
   it('broadcasts H.264 Main yuv420p at the set size, 30 fps, 2 s GOP, CBR 800k, with AAC', async () => {
     const { server, sup } = await setup();
     await waitHealth('live');
+    await waitDest('live');
     const [w0, t0] = [sup.stats().framesWritten, Date.now()];
     const p = await probe(`rtmp://127.0.0.1:${server.port}/live/${KEY}`, 6);
     // What the pump managed to feed: on a busy machine it falls below 30 fps, and so must the encoder.
@@ -172,37 +182,36 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     const stats = sup.stats();
     expect(fedFps).to.be.above(10);
     expect(stats.fps, `fed ${fedFps.toFixed(1)} fps`).to.be.within(fedFps * 0.75, fedFps * 1.25);
-    expect(stats.bitrateKbps).to.be.within(640, 1100);
+    expect(stats.bitrateKbps).to.be.within(640, 1200);
     expect(stats.framesWritten).to.be.greaterThan(150);
     expect(stats.pid).to.be.a('number');
     expect(stats.restarts).to.equal(0);
     expect(events.map((e) => e.health)).to.deep.equal(['starting', 'live']);
+    expect(dest()).to.include({ restarts: 0, lastError: null });
+    expect(dest().bytes).to.be.greaterThan(100_000);
   });
 
-  it('reconnects when the RTMP server goes away and comes back on the same port', async () => {
+  it('a destination reconnects when its RTMP server goes away and comes back; the encoder never stops', async () => {
     const { server: first, sup } = await setup();
     const port = first.port;
-    await waitHealth('live');
+    await waitDest('live');
     await first.close();
     server = undefined;
-    await waitHealth('reconnecting');
+    await waitDest('reconnecting');
     await new Promise((r) => setTimeout(r, 800)); // a few refused attempts while it is down
     server = await startRtmpServer({ port, host: '127.0.0.1' });
-    await waitHealth('live', 15_000);
-
-    const stats = sup.stats();
-    expect(stats.restarts).to.be.at.least(1);
-    expect(stats.lastError).to.be.a('string').and.not.include(KEY);
-    const seq = events.map((e) => e.health);
-    expect(seq.slice(0, 3)).to.deep.equal(['starting', 'live', 'reconnecting']);
-    expect(seq[seq.length - 1]).to.equal('live');
+    await waitDest('live');
+    expect(dest().restarts).to.be.at.least(1);
+    expect(dest().lastError).to.be.a('string').and.not.include(KEY);
+    expect(sup.stats()).to.include({ health: 'live', restarts: 0 });
     const again = await probe(`rtmp://127.0.0.1:${port}/live/${KEY}`, 1);
     expect(again.streams.map((s) => s.codec_name).sort()).to.deep.equal(['aac', 'h264']);
   });
 
-  it('restarts FFmpeg killed with SIGKILL and counts it', async () => {
+  it('restarts an encoder killed with SIGKILL and counts it; the destinations rejoin', async () => {
     const { sup } = await setup();
     await waitHealth('live');
+    await waitDest('live');
     const pid = sup.stats().pid!;
     process.kill(pid, 'SIGKILL');
     await waitHealth('reconnecting');
@@ -211,9 +220,11 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     expect(stats.restarts).to.equal(1);
     expect(stats.pid).to.be.a('number').and.not.equal(pid);
     expect(stats.lastError).to.match(/SIGKILL/);
+    await waitDest('live');
+    expect(dest().restarts).to.equal(1);
   });
 
-  it('kills and restarts a stalled FFmpeg; frames offered meanwhile are dropped, not queued', async () => {
+  it('kills and restarts a stalled encoder; frames offered meanwhile are dropped, not queued', async () => {
     const { sup } = await setup({ stallSeconds: 2 });
     await waitHealth('live');
     const pid = sup.stats().pid!;
@@ -228,22 +239,20 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     expect(sup.stats().pid).to.not.equal(pid);
   });
 
-  it('gives up after maxFailures against an unreachable host, without leaking the key', async () => {
+  it('never gives up on an unreachable destination, and keeps its key out of the error', async () => {
     const closed = await freePort();
-    const { sup } = await setup({ outputs: () => [`rtmp://127.0.0.1:${closed}/live/${KEY}`], maxFailures: 3, backoffInitialMs: 50 });
-    let failed: HealthEvent | undefined;
-    sup.on('failed', (e) => (failed = e));
-    await waitHealth('failed');
-    expect(events.map((e) => e.health)).to.deep.equal(['starting', 'reconnecting', 'reconnecting', 'failed']);
-    expect(failed).to.include({ health: 'failed', restarts: 2 });
-    expect(failed!.lastError).to.match(/Connection refused/);
-    expect(failed!.lastError).to.not.include(KEY);
-    expect(failed!.lastError).to.include('sfTe…(16)');
-    expect(sup.writeFrame(Buffer.alloc(W * H * 4))).to.equal(false);
+    const { sup } = await setup({ urls: () => [`rtmp://127.0.0.1:${closed}/live/${KEY}`], maxFailures: 2 });
+    await waitHealth('live');
+    await waitFor('four failed attempts', () => dest().restarts >= 3, 15_000);
+    expect(dest().health).to.equal('reconnecting');
+    expect(dest().lastError).to.match(/Connection refused/);
+    expect(dest().lastError).to.not.include(KEY);
+    expect(dest().url).to.equal(`rtmp://127.0.0.1:${closed}/live/sfTe…(16)`);
+    expect(sup.stats()).to.include({ health: 'live', restarts: 0 });
   });
 
-  it('a run that stayed live long enough resets the failure count', async () => {
-    const { sup } = await setup({ maxFailures: 2, healthyRunMs: 400 });
+  it('an encoder run that stayed live long enough resets the failure count', async () => {
+    const { sup } = await setup({ maxFailures: 2, retry: { initialMs: 100, maxMs: 400, healthyRunMs: 400 } });
     for (let i = 1; i <= 2; i++) {
       await waitHealth('live');
       await new Promise((r) => setTimeout(r, 600));
@@ -255,36 +264,39 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
   });
 
   it('an FFmpeg that cannot be spawned fails with a clear lastError', async () => {
-    const { sup } = await setup({ ffmpegPath: '/nonexistent/ffmpeg', maxFailures: 2, backoffInitialMs: 20 });
+    const { sup } = await setup({ ffmpegPath: '/nonexistent/ffmpeg', maxFailures: 2, retry: { initialMs: 20 } });
     await waitHealth('failed');
     expect(sup.stats().lastError).to.equal('could not run FFmpeg (/nonexistent/ffmpeg): spawn /nonexistent/ffmpeg ENOENT');
     expect(sup.stats().pid).to.equal(undefined);
+    await waitDest('failed', 'd1', 5000);
   });
 
-  it('tee: one dead destination does not stop the live one', async () => {
+  it('one dead destination does not stop the live one; one encode for both', async () => {
     const closed = await freePort();
-    const { server, sup } = await setup({
-      outputs: (port) => [`rtmp://127.0.0.1:${port}/live/${KEY}`, `rtmp://127.0.0.1:${closed}/live/${KEY}`],
-    });
-    await waitHealth('live');
+    const { server, sup } = await setup({ urls: (port) => [`rtmp://127.0.0.1:${port}/live/${KEY}`, `rtmp://127.0.0.1:${closed}/live/${KEY}`] });
+    await waitDest('live', 'd1');
+    await waitDest('reconnecting', 'd2');
     const p = await probe(`rtmp://127.0.0.1:${server.port}/live/${KEY}`, 2);
     expect(p.streams.map((s) => s.codec_name).sort()).to.deep.equal(['aac', 'h264']);
     expect(sup.stats()).to.include({ health: 'live', restarts: 0 });
-    expect(sup.stats().lastError).to.match(/^\[tee @ \w+\] Slave muxer #1 failed: Connection refused/);
+    expect(dest('d1').restarts).to.equal(0);
+    // One encode for both (the dead destination's FFmpeg comes and goes between its retries).
+    expect(encoders(), 'one encoder').to.have.length(1);
   });
 
   it('stop() ends FFmpeg gracefully, and SIGKILLs a hung one at the bound', async () => {
     const { sup } = await setup();
     await waitHealth('live');
     let t = Date.now();
-    await sup.stop();
-    expect(Date.now() - t).to.be.below(2000);
+    await b!.stop();
+    expect(Date.now() - t).to.be.below(3000);
     expect(health()).to.equal('stopped');
     expect(await ffmpegChildren()).to.deep.equal([]);
-    await sup.stop(); // idempotent
+    await b!.stop(); // idempotent
     stopPump?.();
 
-    const hung = new FfmpegSupervisor({ ffmpegPath: FFMPEG, settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k', outputs: [`rtmp://127.0.0.1:${server!.port}/live/${KEY}2`] }, streamKey: KEY, maxFailures: 3, stallSeconds: 30 });
+    const hung = new FfmpegSupervisor({ ffmpegPath: FFMPEG, settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k' }, streamKey: KEY, maxFailures: 3, stallSeconds: 30 });
+    hung.on('data', () => {}); // its output read, as the fan-out does
     hung.start();
     const stopHungPump = pump(hung);
     try {
@@ -299,6 +311,7 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
       stopHungPump();
       await hung.stop();
     }
+    void sup;
   });
 
   it("kills its FFmpeg on process 'exit', even one that would not exit by itself", async () => {
@@ -308,8 +321,8 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     const code = `
       import { FfmpegSupervisor } from ${JSON.stringify(module)};
       const sup = new FfmpegSupervisor({ ffmpegPath: ${JSON.stringify(FFMPEG)}, streamKey: 'k', maxFailures: 3, stallSeconds: 30,
-        settings: { width: ${W}, height: ${H}, fps: ${FPS}, videoBitrate: '800k', audioBitrate: '128k',
-          outputs: ['rtmp://127.0.0.1:${server.port}/live/exit_test'] } });
+        settings: { width: ${W}, height: ${H}, fps: ${FPS}, videoBitrate: '800k', audioBitrate: '128k' } });
+      sup.on('data', () => {});
       sup.on('health', ({ health }) => {
         if (health !== 'live') return;
         const pid = sup.stats().pid;

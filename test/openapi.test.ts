@@ -95,6 +95,13 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
     await call('get', '/stream/status', { path: `/stream/status?streamKey=${a}`, status: 200 });
     await waitFor(async () => (await request(url).get(`/stream/status?streamKey=${a}`)).body.health === 'live', 20_000, 100, 'live');
     await call('get', '/api/stream', { status: 200 });
+    await call('get', '/api/stream/:streamKey', { path: `/api/stream/${a}`, status: 200 });
+    await call('get', '/api/stream/:streamKey', { path: `/api/stream/${uniqueKey('oa-none')}`, status: 404 });
+    // No RTMP here (previews only): a destination cannot be added, and a removal finds none.
+    await call('post', '/api/stream/:streamKey/destinations', { path: `/api/stream/${a}/destinations`, body: { url: 'rtmp://127.0.0.1:1/live/x' }, status: 409 });
+    await call('post', '/api/stream/:streamKey/destinations', { path: `/api/stream/${a}/destinations`, body: { url: 'http://nope' }, status: 400 });
+    await call('delete', '/api/stream/:streamKey/destinations/:id', { path: `/api/stream/${a}/destinations/d-none`, status: 404 });
+    await call('get', '/hls/:streamKey/:file', { path: `/hls/${a}/index.m3u8`, status: 404 });
     await waitFor(async () => (await request(url).get('/api/stats')).body.streams.some((s: { frames: number }) => s.frames > 0), 10_000, 200, 'stats');
     await call('get', '/api/stats', { status: 200 });
     await call('post', '/stream/stop', { body: { streamKey: a }, status: 200 });

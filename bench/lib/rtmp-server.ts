@@ -28,12 +28,13 @@ async function listening(port: number, timeoutMs = 5000): Promise<void> {
   }
 }
 
-export async function startBenchRtmp(): Promise<{ base: string; kind: string; close(): Promise<void> }> {
-  const port = await freePort();
+/** `port`: listen there (a test restarts a server on the same port); default: a free one. */
+export async function startBenchRtmp(opts: { port?: number } = {}): Promise<{ base: string; kind: string; port: number; close(): Promise<void> }> {
+  const port = opts.port ?? (await freePort());
   const useNginx = process.env.BENCH_RTMP !== 'embedded' && fs.existsSync(MODULE) && spawnSync('nginx', ['-v']).status === 0;
   if (!useNginx) {
     const srv = await startRtmpServer({ port, host: '127.0.0.1' });
-    return { base: `rtmp://127.0.0.1:${port}/live`, kind: 'embedded node-media-server', close: () => srv.close() };
+    return { base: `rtmp://127.0.0.1:${port}/live`, kind: 'embedded node-media-server', port, close: () => srv.close() };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-nginx-rtmp-'));
   fs.writeFileSync(
@@ -50,8 +51,10 @@ rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { li
   return {
     base: `rtmp://127.0.0.1:${port}/live`,
     kind: 'nginx-rtmp',
+    port,
     async close() {
       child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

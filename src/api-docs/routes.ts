@@ -3,7 +3,8 @@
 // route this table lacks, or a route answers something its schema here does not allow.
 import { z } from 'zod';
 import { keyQuery, startBody, stopBody } from '../routes/stream.js';
-import { createBody, deleteQuery } from '../routes/streams-api.js';
+import { createBody, deleteQuery, destParams, keyParams } from '../routes/streams-api.js';
+import { destinationInput } from '../streams/schema.js';
 import { generateBody, pollIdParams, voteBody } from '../routes/poll.js';
 import { sessionIdParams, sessionsQuery } from '../routes/sessions.js';
 import * as S from './schemas.js';
@@ -69,6 +70,32 @@ export const ROUTES: ApiRoute[] = [
     method: 'delete', path: '/api/stream', tag: 'streams', auth: true, query: deleteQuery,
     summary: 'Stop a named stream.',
     responses: { 200: { description: 'stop job queued', schema: S.streamDeleted }, ...bad, ...authErr, 409: err('not active'), ...down },
+  },
+  {
+    method: 'get', path: '/api/stream/:streamKey', tag: 'streams', params: keyParams,
+    summary: 'One stream (active, or failed within the hour) with each destination\'s status; URLs with their keys redacted.',
+    responses: { 200: { description: 'the stream', schema: S.streamDetail }, ...bad, 404: err('no such stream'), ...down },
+  },
+  {
+    method: 'post', path: '/api/stream/:streamKey/destinations', tag: 'streams', auth: true, params: keyParams, body: destinationInput,
+    summary: 'Add a destination (full rtmp:// or rtmps:// URL with its key) to a live stream; the others go on untouched.',
+    responses: {
+      201: { description: 'added', schema: S.destinationAdded }, ...bad, ...authErr, 404: err('no such active stream'),
+      409: err('the stream has no broadcast running yet, or already has 8 destinations'), ...down,
+    },
+  },
+  {
+    method: 'delete', path: '/api/stream/:streamKey/destinations/:id', tag: 'streams', auth: true, params: destParams,
+    summary: 'Remove a destination from a live stream; the others go on untouched.',
+    responses: { 200: { description: 'removed', schema: S.destinationRemoved }, ...bad, ...authErr, 404: err('no such active stream or destination'), ...down },
+  },
+  {
+    method: 'get', path: '/hls/:streamKey/:file', tag: 'streams',
+    summary: 'A stream\'s HLS output (`index.m3u8`, `seg<n>.ts`) when it runs with HLS on.',
+    responses: {
+      200: { description: 'playlist or segment', contentType: 'application/vnd.apple.mpegurl' },
+      404: err('no such playlist or segment'),
+    },
   },
   {
     method: 'get', path: '/api/poll', tag: 'polls',

@@ -68,6 +68,19 @@ export const streamListItem = z.object({
   taskId: nstr,
   workerId: nstr,
 });
+const destinationView = z.object({
+  id: str,
+  name: str,
+  url: str,
+  health: z.enum(['starting', 'live', 'reconnecting', 'failed', 'stopped']),
+  since: nnum,
+  bytes: num,
+  restarts: num,
+  lastError: nstr,
+});
+export const streamDetail = streamListItem.extend({ active: z.boolean(), destinations: z.array(destinationView), hls: nstr });
+export const destinationAdded = z.object({ success: z.literal(true), streamKey: str, id: str, name: str });
+export const destinationRemoved = z.object({ success: z.literal(true), streamKey: str, id: str });
 export const streamList = z.object({ streams: z.array(streamListItem), count: num });
 export const streamCreated = z.object({ success: z.literal(true), streamKey: str, screenId: str, taskId: str });
 export const streamDeleted = z.object({ success: z.literal(true), streamKey: str, taskId: str });

@@ -25,6 +25,13 @@ export interface StartContext {
   workerId: string;
   /** Registers the stop callback of a running stream for the fast control channel. */
   onControl(streamKey: string, stop: (reason: string) => void): () => void;
+  /** Registers a running stream's callback for `sf:control:destinations` (its destination list changed). */
+  onDestinations?(streamKey: string, changed: () => void): () => void;
+  /**
+   * The stream's start payload changed while it runs (destinations added or removed): whoever
+   * keeps the durable copy of requested streams stores this one, so a takeover keeps them.
+   */
+  payloadChanged?(payload: import('../streams/schema.js').StartPayload): void;
   /** Resolves when the worker is shutting down. */
   shuttingDown: Promise<void>;
   broadcast?: BroadcastFactory;

@@ -36,12 +36,14 @@ export class WorkerRuntime {
   readonly sceneFeeds: SceneFeeds;
   private queues: Queues | null = null;
   private readonly controls = new Map<string, (reason: string) => void>();
+  private readonly destControls = new Map<string, () => void>();
   private readonly timers: Array<() => void> = [];
   private shutdownSignal!: () => void;
   private readonly shuttingDown = new Promise<void>((r) => (this.shutdownSignal = r));
   private closed = false;
   private active = 0;
   private offControl: Unsubscribe | null = null;
+  private offDestControl: Unsubscribe | null = null;
 
   /** `conns`: the process's Redis connections (src/roles.ts opens them; their opener closes them). */
   constructor(
@@ -61,6 +63,7 @@ export class WorkerRuntime {
 
   async start(): Promise<void> {
     this.offControl = await this.subscriber.subscribe(keys.control(), (streamKey) => this.controls.get(streamKey.toString())?.('requested'));
+    this.offDestControl = await this.subscriber.subscribe(keys.destControl(), (streamKey) => this.destControls.get(streamKey.toString())?.());
 
     const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true, watch: this.redis }));
     await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
@@ -73,6 +76,12 @@ export class WorkerRuntime {
       broadcast: this.opts.broadcast,
       sessions: this.opts.sessions,
       sceneData: this.opts.sceneData ?? this.sceneFeeds.feed,
+      onDestinations: (streamKey: string, changed: () => void) => {
+        this.destControls.set(streamKey, changed);
+        return () => {
+          if (this.destControls.get(streamKey) === changed) this.destControls.delete(streamKey);
+        };
+      },
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -135,6 +144,7 @@ export class WorkerRuntime {
     if (q) await closeQueues(q, timeoutMs);
     await this.sceneFeeds.close();
     await this.offControl?.();
+    await this.offDestControl?.();
     await this.redis.multi().zrem(keys.workers(), this.workerId).del(keys.worker(this.workerId)).exec().catch(() => {});
     logger.info(`worker ${this.workerId} closed`);
   }

@@ -17,6 +17,8 @@ import { every } from '../every.js';
 import { trackStream } from '../metrics/sources.js';
 import type { StartContext, StartResult } from './job-context.js';
 import { StopSignals, handedOver } from './stop-signals.js';
+import { broadcastError, broadcastHealth, JobDestinations } from './job-destinations.js';
+import type { DestinationConfig } from '../streams/destinations.js';
 
 const logger = log('STREAMING-TASK');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,6 +41,8 @@ export class StreamJob {
   private beats = 0;
   private sessionId: number | null = null;
   private failure: string | null = null;
+  private readonly destinations: JobDestinations;
+  private startDestinations: DestinationConfig[] | undefined;
 
   constructor(
     private readonly ctx: StartContext,
@@ -48,6 +52,7 @@ export class StreamJob {
     this.who = redactKey(p.streamKey);
     this.ttlMs = ctx.config.HEARTBEAT_TTL_SECONDS * 1000;
     this.base = { streamKey: p.streamKey, taskId: p.taskId };
+    this.destinations = new JobDestinations(ctx.redis, p, ctx.payloadChanged);
     this.signals = new StopSignals({
       redis: ctx.redis,
       streamKey: p.streamKey,
@@ -91,6 +96,7 @@ export class StreamJob {
     this.restarts = Number(state.restarts ?? 0) + (takeover ? 1 : 0);
     this.startedAt = state.started_at ? Number(state.started_at) : Date.now() / 1000;
     this.broadcastFps = p.broadcastFps ?? config.BROADCAST_FPS;
+    this.startDestinations = this.destinations.initial(state);
     this.claimed = {
       host: os.hostname(),
       port: config.PORT,
@@ -120,9 +126,10 @@ export class StreamJob {
     let stopHeartbeat: () => void = () => {};
     let offSceneData: () => void = () => {};
     let untrack: () => void = () => {};
+    let offDestinations: () => void = () => {};
     try {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
-      const plan = this.ctx.broadcast?.(this.key, this.broadcastFps) ?? null;
+      const plan = this.ctx.broadcast?.(this.key, this.broadcastFps, { destinations: this.startDestinations, hls: p.hls }) ?? null;
       this.hasBroadcast = !!plan;
       this.sessionId =
         (await this.ctx.sessions
@@ -152,7 +159,11 @@ export class StreamJob {
       // Subscribed before the start, so the first frames already show the scene's data.
       offSceneData = this.ctx.sceneData?.(p.screenId, (data) => pipeline.setSceneData(data)) ?? offSceneData;
       await pipeline.start();
-      untrack = trackStream({ streamKey: this.key, pipeline, outputs: plan?.settings.outputs, previews: () => this.published });
+      if (plan) {
+        await this.destinations.started(pipeline, plan.destinations, !!plan.hlsDir);
+        offDestinations = this.ctx.onDestinations?.(this.key, () => void this.destinations.refresh().catch(() => {})) ?? (() => {});
+      }
+      untrack = trackStream({ streamKey: this.key, pipeline, previews: () => this.published });
 
       stopHeartbeat = every(1000, () => this.heartbeat(), {
         // The stream goes on while Redis is away; say so once, not every second.
@@ -167,6 +178,7 @@ export class StreamJob {
       stopHeartbeat();
       untrack();
       offSceneData();
+      offDestinations();
       offSignals();
       await this.pipeline?.stop();
     }
@@ -179,16 +191,19 @@ export class StreamJob {
     const pipeline = this.pipeline!;
     const s = pipeline.stats();
     const bs = pipeline.broadcast();
-    const health: Health | 'stopped' = this.hasBroadcast ? (bs?.health ?? 'starting') : this.published > 0 ? 'live' : 'starting';
+    const health: Health = this.hasBroadcast ? broadcastHealth(bs) : this.published > 0 ? 'live' : 'starting';
+    const lastError = broadcastError(bs);
     await updateState(this.ctx.redis, this.key, this.p.taskId, {
       heartbeat_at: Date.now() / 1000,
       frames: s.frames,
       dropped: s.dropped,
-      health: health === 'stopped' ? 'starting' : health,
-      restarts: this.restarts + (bs?.restarts ?? 0),
+      health,
+      restarts: this.restarts + (bs?.restarts ?? 0) + (bs?.destinations.reduce((n, d) => n + d.restarts, 0) ?? 0),
       ...(bs ? { output_fps: bs.fps, bitrate_kbps: bs.bitrateKbps ?? '' } : {}),
-      ...(bs?.lastError ? { last_error: bs.lastError } : {}),
+      ...(lastError ? { last_error: lastError } : {}),
+      ...this.destinations.statusFields(bs),
     });
+    if (this.hasBroadcast) await this.destinations.refresh();
     if (this.beats === 1 || this.beats % 60 === 0) logger.debug(`stream ${this.who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
   }
 
@@ -253,6 +268,7 @@ export class StreamJob {
       screen_id: p.screenId,
       requested_at: p.requestedAt,
       ...this.claimed,
+      ...this.destinations.restoreFields(),
     });
   }
 }

@@ -42,8 +42,8 @@ export function streamRows(): StreamRow[] {
       frames: s.frames,
       dropped: s.dropped,
       bitrateKbps: b?.bitrateKbps ?? null,
-      // With one output FFmpeg reports the bytes it muxed; with tee (several) it does not.
-      bytes: b?.bytes !== undefined && src.outputs?.length === 1 ? [{ destination: destinationLabel(src.outputs[0]), bytes: b.bytes }] : [],
+      // Each destination's own copy FFmpeg reports what it wrote; labelled by its id (rtmp-1, d-…), never its URL.
+      bytes: (b?.destinations ?? []).map((d) => ({ destination: d.id, bytes: d.bytes })),
       restarts: b?.restartReasons ?? {},
     };
   });

@@ -22,6 +22,8 @@ export const SCRIPT_FILES = {
   pollInit: { file: 'poll-init.lua', keys: 3 },
   pollApply: { file: 'poll-apply.lua', keys: 2 },
   catchupPush: { file: 'catchup-push.lua', keys: 1 },
+  destAdd: { file: 'dest-add.lua', keys: 2 },
+  destRemove: { file: 'dest-remove.lua', keys: 2 },
   clusterEnd: { file: 'cluster-end.lua', keys: 3, prelude: ['cluster-common.lua'] },
   clusterDelta: { file: 'cluster-delta.lua', keys: 4, prelude: ['cluster-common.lua'] },
   clusterResync: { file: 'cluster-resync.lua', keys: 3, prelude: ['cluster-common.lua'] },
@@ -47,6 +49,8 @@ export interface ScriptSignatures {
   };
   pollInit: { keys: [tally: string, voters: string, poll: string]; args: [defJson: string, ...optionKeys: string[]]; reply: 0 | 1 };
   pollApply: { keys: [tally: string, voters: string]; args: string[]; reply: -1 | string[] };
+  destAdd: { keys: [state: string, destControl: string]; args: [streamKey: string, destJson: string, max: number]; reply: 1 | -1 | -2 | -3 };
+  destRemove: { keys: [state: string, destControl: string]; args: [streamKey: string, id: string]; reply: 1 | -1 | -4 };
   catchupPush: { keys: [list: string]; args: [frame: Buffer | string, keep: number, ageMs: number, publishTo: string]; reply: 1 };
   clusterEnd: {
     keys: [streams: string, viewers: string, nodes: string];

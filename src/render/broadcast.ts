@@ -1,20 +1,35 @@
-// Builds each stream's broadcast (one supervised FFmpeg) from the config, as plans a render
-// thread runs. RTMP_URL unset or "off": previews only, no FFmpeg.
+// Builds each stream's broadcast (one supervised encoder fanned out to its destinations, and HLS
+// when asked) from the config, as plans a render thread runs. RTMP_URL unset or "off": previews
+// only, no FFmpeg.
 import type { Config } from '../config.js';
 import type { BroadcastPlan } from './thread-protocol.js';
 import { log } from '../logger.js';
 import { parseRtmpUrls } from './ffmpeg/args.js';
 import { resolveFfmpeg } from './ffmpeg/binary.js';
+import type { Destination } from './ffmpeg/copy-output.js';
+import { hlsDirFor } from './ffmpeg/fanout.js';
 
 const logger = log('FFMPEG');
 
+export interface BroadcastRequest {
+  /** The stream's own destinations; absent: RTMP_URL's bases with the stream key. */
+  destinations?: Destination[];
+  /** HLS for this stream (HLS=true turns it on for every stream). */
+  hls?: boolean;
+}
+
 /** Plans a stream's broadcast (its FFmpeg runs in the stream's render thread); null: none. */
 export interface BroadcastFactory {
-  (streamKey: string, fps: number): BroadcastPlan | null;
+  (streamKey: string, fps: number, req?: BroadcastRequest): BroadcastPlan | null;
 }
 
 export function broadcastEnabled(config: Pick<Config, 'RTMP_URL'>): boolean {
   return !!config.RTMP_URL && config.RTMP_URL.trim().toLowerCase() !== 'off';
+}
+
+/** RTMP_URL as destinations: each base + the stream key, with ids that stay the same on every worker. */
+export function defaultDestinations(rtmpUrl: string, streamKey: string): Destination[] {
+  return parseRtmpUrls(rtmpUrl, streamKey).map((url, i) => ({ id: `rtmp-${i + 1}`, url, name: `RTMP_URL #${i + 1}` }));
 }
 
 /** Resolves FFmpeg now, so a missing binary stops the worker at start-up with a clear error. */
@@ -25,7 +40,7 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
   }
   const ffmpeg = await resolveFfmpeg(config.FFMPEG_PATH); // logs which binary it picked
   const bases = config.RTMP_URL!;
-  return (streamKey: string, fps: number): BroadcastPlan => ({
+  return (streamKey: string, fps: number, req: BroadcastRequest = {}): BroadcastPlan => ({
     ffmpegPath: ffmpeg.path,
     streamKey,
     maxFailures: config.FFMPEG_MAX_FAILURES,
@@ -36,7 +51,8 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
       fps,
       videoBitrate: config.VIDEO_BITRATE,
       audioBitrate: config.AUDIO_BITRATE,
-      outputs: parseRtmpUrls(bases, streamKey),
     },
+    destinations: req.destinations ?? defaultDestinations(bases, streamKey),
+    hlsDir: config.HLS || req.hls ? hlsDirFor(config.HLS_DIR, streamKey) : null,
   });
 }

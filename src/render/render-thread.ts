@@ -1,12 +1,13 @@
 // A stream's render loop and its FFmpeg, in a thread of their own: scene → canvas → raw frames
-// → FFmpeg stdin, and JPEG previews handed to the start job by transfer. The worker's event
+// → the one encoder → MPEG-TS → every output (fanout.ts), and JPEG previews handed to the start
+// job by transfer. The thread that owns the encoder feeds the outputs: no extra hop. The worker's event
 // loop stays free for Redis and the other streams, and each stream gets a core when there is one.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getScene } from './scenes/index.js';
 import { RenderPipeline } from './pipeline.js';
-import { FfmpegSupervisor } from './ffmpeg/supervisor.js';
+import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
 
 const init = workerData as RenderThreadInit;
@@ -29,13 +30,9 @@ async function main(): Promise<void> {
   const scene = getScene(init.screenId);
   if (!scene) throw new Error(`unknown screenId "${init.screenId}"`);
 
-  const sup = init.broadcast ? new FfmpegSupervisor(init.broadcast) : null;
-  const broadcastStatus = (): BroadcastStatus | null => {
-    if (!sup) return null;
-    const s = sup.stats();
-    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, bytes: s.bytes, restartReasons: s.restartReasons, pid: s.pid };
-  };
-  sup?.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
+  const sup = init.broadcast ? new BroadcastOutput(init.broadcast) : null;
+  const broadcastStatus = (): BroadcastStatus | null => sup?.status() ?? null;
+  sup?.encoder.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
 
   const s = init.broadcast?.settings;
   const pipeline = new RenderPipeline({
@@ -53,11 +50,15 @@ async function main(): Promise<void> {
 
   if (init.sceneData !== undefined) pipeline.setSceneData(init.sceneData);
 
-  const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus(), latencies: sup?.takeLatencies() });
+  const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus(), latencies: sup?.encoder.takeLatencies() });
   const statsTimer = setInterval(sendStats, 500);
 
   port.on('message', async (m: ToThread) => {
     if (m.type === 'scene-data') return pipeline.setSceneData(m.data);
+    if (m.type === 'destinations') {
+      sup?.setDestinations(m.list);
+      return sendStats();
+    }
     if (m.type !== 'stop') return;
     pipeline.stop();
     clearInterval(statsTimer);

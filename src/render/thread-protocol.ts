@@ -1,8 +1,12 @@
 // Messages between a stream's render thread and the start job that owns it.
 import type { FfmpegSupervisorOptions, FfmpegHealth } from './ffmpeg/supervisor.js';
+import type { Destination, OutputStatus } from './ffmpeg/copy-output.js';
 
-/** Everything a thread needs to run a stream's broadcast (plain data: it crosses threads). */
-export type BroadcastPlan = FfmpegSupervisorOptions;
+/**
+ * Everything a thread needs to run a stream's broadcast (plain data: it crosses threads): the
+ * one encoder, the destinations it fans out to, and the HLS directory (null: no HLS).
+ */
+export type BroadcastPlan = FfmpegSupervisorOptions & { destinations: Destination[]; hlsDir: string | null };
 
 export interface RenderThreadInit {
   streamKey: string;
@@ -26,6 +30,9 @@ export interface BroadcastStatus {
   /** FFmpeg restarts by reason (stalled, killed, exited, spawn). */
   restartReasons?: Record<string, number>;
   pid?: number;
+  /** Each RTMP destination's own status. */
+  destinations: OutputStatus[];
+  hls: OutputStatus | null;
 }
 
 export interface ThreadCounters {
@@ -46,4 +53,6 @@ export type FromThread =
 export type ToThread =
   | { type: 'stop' }
   /** The latest data of a live-data scene (the poll, for the poll scene); the thread hands it to the scene. */
-  | { type: 'scene-data'; data: unknown };
+  | { type: 'scene-data'; data: unknown }
+  /** The broadcast's destinations are now these (by id); the others go on untouched. */
+  | { type: 'destinations'; list: Destination[] };

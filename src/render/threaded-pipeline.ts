@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { log, redactKey } from '../logger.js';
 import type { PipelineStats } from './pipeline.js';
+import type { Destination } from './ffmpeg/copy-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
 
 const logger = log('RENDER');
@@ -108,6 +109,13 @@ export class ThreadedPipeline {
     if (!p || !this.worker || this.stopping) return;
     this.pendingData = null;
     const msg: ToThread = { type: 'scene-data', data: p.data };
+    this.worker.postMessage(msg);
+  }
+
+  /** Makes the broadcast's destinations these (by id); the others go on untouched. */
+  setDestinations(list: Destination[]): void {
+    if (!this.worker || this.stopping) return;
+    const msg: ToThread = { type: 'destinations', list };
     this.worker.postMessage(msg);
   }
 

@@ -1,8 +1,13 @@
-// Stream Fighter's multi-stream API (seeds 000/001): list, start and stop named streams.
+// Stream Fighter's multi-stream API (seeds 000/001): list, start and stop named streams; one
+// stream with its destinations, which can be added and removed while it runs.
 import { Router, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { checkScreen, screenIdSchema, startParams, streamKeySchema } from '../streams/schema.js';
+import { checkScreen, destinationId, destinationInput, screenIdSchema, startParams, streamKeySchema } from '../streams/schema.js';
+import { addDestination, removeDestination } from '../streams/control.js';
+import { destinationViews } from '../streams/destinations.js';
+import { readState, toStatus, type StreamStatus } from '../streams/state.js';
+import { notFound } from '../errors.js';
 import { startStream, stopStream } from '../streams/control.js';
 import { listActive } from '../streams/state.js';
 import { jobSender, type Queues } from '../jobs/producer.js';
@@ -15,28 +20,60 @@ export const createBody = z.strictObject({
 });
 
 export const deleteQuery = z.strictObject({ streamKey: streamKeySchema });
+export const keyParams = z.object({ streamKey: streamKeySchema });
+export const destParams = z.object({ streamKey: streamKeySchema, id: destinationId });
+
+function view(s: StreamStatus) {
+  return {
+    streamKey: s.stream_key,
+    screenId: s.screen_id,
+    fps: s.fps,
+    broadcastFps: s.broadcast_fps,
+    quality: s.quality,
+    health: s.health,
+    startedAt: s.started_at,
+    frames: s.frames,
+    dropped: s.dropped,
+    restarts: s.restarts,
+    lastError: s.last_error,
+    taskId: s.task_id,
+    workerId: s.worker_id,
+  };
+}
 
 export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken: RequestHandler }): Router {
   const r = Router();
   const jobs = jobSender(d.queues);
 
   r.get('/api/stream', async (_req, res) => {
-    const streams = (await listActive(d.redis)).map((s) => ({
-      streamKey: s.stream_key,
-      screenId: s.screen_id,
-      fps: s.fps,
-      broadcastFps: s.broadcast_fps,
-      quality: s.quality,
-      health: s.health,
-      startedAt: s.started_at,
-      frames: s.frames,
-      dropped: s.dropped,
-      restarts: s.restarts,
-      lastError: s.last_error,
-      taskId: s.task_id,
-      workerId: s.worker_id,
-    }));
+    const streams = (await listActive(d.redis)).map(view);
     res.json({ streams, count: streams.length });
+  });
+
+  // One stream (active, or failed within the hour) with each destination's status; keys redacted.
+  r.get('/api/stream/:streamKey', async (req, res) => {
+    const { streamKey } = parse(keyParams, req.params);
+    const state = await readState(d.redis, streamKey);
+    if (!state) throw notFound(`no stream ${streamKey}`);
+    res.json({
+      ...view(toStatus(streamKey, state)),
+      active: state.active === 'true',
+      destinations: destinationViews(state),
+      hls: state.hls === '1' ? `/hls/${streamKey}/index.m3u8` : null,
+    });
+  });
+
+  r.post('/api/stream/:streamKey/destinations', d.requireToken, async (req, res) => {
+    const { streamKey } = parse(keyParams, req.params);
+    const body = parse(destinationInput, req.body);
+    const dest = await addDestination(d.redis, streamKey, body);
+    res.status(201).json({ success: true, streamKey, id: dest.id, name: dest.name ?? '' });
+  });
+
+  r.delete('/api/stream/:streamKey/destinations/:id', d.requireToken, async (req, res) => {
+    const { streamKey, id } = parse(destParams, req.params);
+    await removeDestination(d.redis, streamKey, id);
+    res.json({ success: true, streamKey, id });
   });
 
   r.post('/api/stream', d.requireToken, async (req, res) => {

@@ -6,6 +6,9 @@ import { conflict } from '../errors.js';
 import { log, redactKey } from '../logger.js';
 import type { StartPayload, StopPayload } from './schema.js';
 import { clearState, readState, reserveStream, toStatus, type StreamStatus } from './state.js';
+import { withIds } from './destinations.js';
+
+export { addDestination, removeDestination } from './destinations.js';
 
 const logger = log('STREAM-API');
 
@@ -15,6 +18,9 @@ export interface StartRequest {
   fps: number;
   quality: number;
   broadcastFps?: number;
+  /** Where to broadcast (ids are given here); absent: the worker's RTMP_URL with the stream key. */
+  destinations?: Array<{ url: string; name?: string }>;
+  hls?: boolean;
 }
 
 /**
@@ -29,6 +35,7 @@ export interface JobSender {
 export async function startStream(redis: Redis, jobs: JobSender, r: StartRequest): Promise<{ taskId: string }> {
   const taskId = crypto.randomUUID();
   const now = Date.now() / 1000;
+  const destinations = r.destinations ? withIds(r.destinations) : undefined;
   const current = await reserveStream(redis, r.streamKey, {
     active: 'true',
     task_id: taskId,
@@ -42,12 +49,13 @@ export async function startStream(redis: Redis, jobs: JobSender, r: StartRequest
     dropped: 0,
     restarts: 0,
     ...(r.broadcastFps ? { broadcast_fps: r.broadcastFps } : {}),
+    ...(destinations ? { destinations: JSON.stringify(destinations) } : {}),
   });
   if (current) {
     throw conflict(`stream ${r.streamKey} is already active`, toStatus(r.streamKey, current));
   }
   try {
-    await jobs.start({ taskId, requestedAt: now, ...r }, taskId);
+    await jobs.start({ taskId, requestedAt: now, ...r, destinations }, taskId);
   } catch (err) {
     // Undo the reservation: without a job nothing would ever run or clear it.
     await clearState(redis, r.streamKey, taskId, 'enqueue failed').catch(() => {});

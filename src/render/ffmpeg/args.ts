@@ -1,4 +1,6 @@
-// The FFmpeg command line of a broadcast, as pure functions (golden-tested in test/ffmpeg-args.test.ts).
+// The FFmpeg command lines of a broadcast, as pure functions (golden-tested in test/ffmpeg-args.test.ts):
+// one encoder per stream writing MPEG-TS to its stdout, and one `-c copy` FFmpeg per output
+// (an RTMP destination, or the local HLS writer) fed those bytes by the render thread.
 import { redactKey } from '../../logger.js';
 
 export interface EncodeSettings {
@@ -9,8 +11,6 @@ export interface EncodeSettings {
   videoBitrate: string;
   /** AAC bitrate, e.g. '128k'. */
   audioBitrate: string;
-  /** Full RTMP URLs including the stream key; several → one encode, tee muxer. */
-  outputs: string[];
   inputPixFmt?: 'rgba';
 }
 
@@ -18,19 +18,21 @@ export interface EncodeSettings {
 export const KEYFRAME_SECONDS = 2;
 /** RTMP socket I/O timeout: a destination that stops reading fails the write instead of hanging. */
 export const RW_TIMEOUT_US = 10_000_000;
-/** File descriptor FFmpeg writes `-progress` key=value lines to (the supervisor opens it). */
+/** File descriptor FFmpeg writes `-progress` key=value lines to (the supervisors open it). */
 export const PROGRESS_FD = 3;
+/** HLS segment length: one GOP, so each segment starts at a keyframe. */
+export const HLS_SEGMENT_SECONDS = KEYFRAME_SECONDS;
+/** Segments kept in the playlist (and on disk: older ones are deleted). */
+export const HLS_LIST_SIZE = 6;
+
+const GLOBAL = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', `pipe:${PROGRESS_FD}`];
 
 /**
- * Escapes a URL for a tee muxer slave: the list is split on `|` by av_get_token, which also
- * treats `\` and `'` as escapes and trims surrounding whitespace.
+ * The one encode of a stream: raw RGBA frames on stdin + a silent track → H.264 + AAC in
+ * MPEG-TS on stdout. Without a global header libx264 repeats SPS/PPS before every keyframe and
+ * the TS muxer writes PAT/PMT there, so a consumer can join at any keyframe.
  */
-export function escapeTeeUrl(url: string): string {
-  return url.replace(/[\\'|]/g, (c) => `\\${c}`);
-}
-
-export function buildFfmpegArgs(s: EncodeSettings): string[] {
-  if (s.outputs.length === 0) throw new Error('buildFfmpegArgs: at least one output URL is required');
+export function buildEncoderArgs(s: EncodeSettings): string[] {
   const gop = String(KEYFRAME_SECONDS * s.fps);
   const input = [
     // Raw frames from the render loop on stdin, paced by it (no -re).
@@ -54,18 +56,31 @@ export function buildFfmpegArgs(s: EncodeSettings): string[] {
     // The silent source never ends: stop when the frames on stdin do (graceful stop = end stdin).
     '-shortest',
   ];
-  const output =
-    s.outputs.length === 1
-      ? ['-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', String(RW_TIMEOUT_US), s.outputs[0]]
-      : [
-          // tee cannot tell the encoders that FLV wants SPS/PPS and AudioSpecificConfig out of band.
-          '-flags', '+global_header',
-          '-f', 'tee',
-          s.outputs.map((url) => `[f=flv:onfail=ignore:flvflags=no_duration_filesize:rw_timeout=${RW_TIMEOUT_US}]${escapeTeeUrl(url)}`).join('|'),
-        ];
+  // Each packet leaves at once (not in 32 KB blocks), so the outputs lag the encoder by nothing.
+  const output = ['-f', 'mpegts', '-flush_packets', '1', 'pipe:1'];
+  return [...GLOBAL, ...input, ...video, ...audio, ...common, ...output];
+}
+
+/** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
+const COPY_INPUT = [
+  // The data starts at a keyframe with its headers; 3 s of probing (stream time, mostly the
+  // cached GOP, so little waiting) finds both streams even on a loaded machine (1 s did not always).
+  '-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
+];
+
+/** One RTMP destination: the encoded stream copied (no re-encode) to FLV over RTMP. */
+export function buildDestinationArgs(url: string): string[] {
+  return [...GLOBAL, ...COPY_INPUT, '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', String(RW_TIMEOUT_US), url];
+}
+
+/** The local HLS output: 2 s segments (one per keyframe), a rolling playlist, old segments deleted. */
+export function buildHlsArgs(dir: string): string[] {
   return [
-    '-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', `pipe:${PROGRESS_FD}`,
-    ...input, ...video, ...audio, ...common, ...output,
+    ...GLOBAL, ...COPY_INPUT,
+    '-f', 'hls', '-hls_time', String(HLS_SEGMENT_SECONDS), '-hls_list_size', String(HLS_LIST_SIZE),
+    '-hls_flags', 'delete_segments+omit_endlist+temp_file',
+    '-hls_segment_filename', `${dir}/seg%d.ts`,
+    `${dir}/index.m3u8`,
   ];
 }
 
@@ -92,4 +107,29 @@ export function redact(text: string, streamKey: string): string {
   if (!streamKey) return text;
   if (!/^[A-Za-z0-9_-]+$/.test(streamKey)) return text.split(streamKey).join(redactKey(streamKey));
   return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${streamKey}(?![A-Za-z0-9_-])`, 'g'), redactKey(streamKey));
+}
+
+/**
+ * A destination URL with its secret parts hidden: the last path segment (the platform's stream
+ * key) shortened as stream keys are, and any query (tokens) replaced by `?…`.
+ */
+export function redactUrl(url: string): string {
+  const m = /^([a-z]+:\/\/[^/?#]*)(\/[^?#]*)?(\?[^#]*)?/i.exec(url);
+  if (!m) return '…';
+  const [, origin, path = '', query] = m;
+  const cut = path.lastIndexOf('/');
+  const last = path.slice(cut + 1);
+  const host = origin.replace(/\/\/[^@/]*@/, '//…@'); // user:password@
+  return `${host}${path.slice(0, cut + 1)}${last ? redactKey(last) : ''}${query ? '?…' : ''}`;
+}
+
+/** Hides a destination's secrets (its key, its query) wherever they appear in a text. */
+export function redactSecretsOf(text: string, url: string): string {
+  const m = /^[a-z]+:\/\/[^/?#]*(?:\/[^?#]*)?/i.exec(url);
+  let out = text;
+  const q = url.indexOf('?');
+  if (q >= 0 && q < url.length - 1) out = out.split(url.slice(q + 1)).join('…');
+  const last = m ? m[0].slice(m[0].lastIndexOf('/') + 1) : '';
+  if (last.length >= 1) out = redact(out, last);
+  return out;
 }

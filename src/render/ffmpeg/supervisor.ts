@@ -1,56 +1,19 @@
-// Owns the FFmpeg child of one stream: feeds it frames without ever queueing behind it, watches
-// its progress, restarts it with backoff when it exits or stalls, and gives up after repeated failures.
+// Owns the encoder FFmpeg of one stream: feeds it frames without ever queueing behind it, hands
+// on its MPEG-TS output ('data'), watches its progress, restarts it with backoff (retry.ts) when it
+// exits or stalls, and gives up after repeated failures. The network is the outputs' business
+// (fanout.ts): a destination that fails never touches the encoder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
-import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { buildEncoderArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { FailureCount, type RetryOptions } from './retry.js';
 import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
 import { liveChildren, readLines, trackChild } from './child.js';
+import type { FfmpegHealth, FfmpegStats, FfmpegSupervisorEvents, FfmpegSupervisorOptions, HealthEvent } from './supervisor-types.js';
 
-export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
+export type * from './supervisor-types.js';
 
-export interface HealthEvent {
-  health: FfmpegHealth;
-  restarts: number;
-  lastError: string | null;
-}
-
-export interface FfmpegSupervisorEvents {
-  /** Every transition, including another failed attempt while already 'reconnecting'. */
-  health: [HealthEvent];
-  /** maxFailures consecutive failures: the supervisor has stopped trying. */
-  failed: [HealthEvent];
-}
-
-export interface FfmpegSupervisorOptions {
-  ffmpegPath: string;
-  settings: EncodeSettings;
-  streamKey: string;
-  maxFailures: number;
-  stallSeconds: number;
-  backoffInitialMs?: number;
-  backoffMaxMs?: number;
-  /** A run that stayed live this long resets the consecutive-failure count. */
-  healthyRunMs?: number;
-}
-
-export interface FfmpegStats {
-  framesWritten: number;
-  framesDropped: number;
-  restarts: number;
-  lastError: string | null;
-  health: FfmpegHealth;
-  /** Encoded frames per second over the last few seconds of progress. */
-  fps: number;
-  /** Muxed bitrate (video + audio + FLV overhead) over the last few seconds; absent with tee. */
-  bitrateKbps?: number;
-  /** Bytes muxed over every run so far (FFmpeg's total_size; absent with tee). */
-  bytes?: number;
-  /** Restarts by the reason the previous run ended: stalled, killed (a signal), exited, spawn. */
-  restartReasons: Record<string, number>;
-  pid: number | undefined;
-}
 
 const STDERR_TAIL_LINES = 5;
 const STDERR_LOG_LINES_PER_RUN = 20;
@@ -88,7 +51,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private stopping?: Promise<void>;
   private restartTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
-  private consecutiveFailures = 0;
+  private readonly failures: FailureCount;
   private restarts = 0;
   private lastError: string | null = null;
   private framesWritten = 0;
@@ -105,7 +68,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
 
   constructor(private readonly opts: FfmpegSupervisorOptions) {
     super();
-    this.args = buildFfmpegArgs(opts.settings);
+    this.args = buildEncoderArgs(opts.settings);
+    this.failures = new FailureCount(opts.retry);
     this.frameBytes = opts.settings.width * opts.settings.height * 4;
     this.tag = `stream ${redactKey(opts.streamKey)}`;
   }
@@ -199,7 +163,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   }
 
   private spawnRun(): void {
-    const child = spawn(this.opts.ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(this.opts.ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], windowsHide: true });
     const now = Date.now();
     const run: Run = {
       child,
@@ -218,7 +182,11 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     if (this.run) this.bytesBefore += this.run.bytes;
     this.run = run;
     if (child.pid !== undefined) trackChild(child);
-    this.logger.info(`${this.tag}: FFmpeg started (pid ${child.pid ?? '?'}, ${this.opts.settings.outputs.length} output(s))`);
+    this.logger.info(`${this.tag}: encoder started (pid ${child.pid ?? '?'})`);
+    this.emit('run');
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.run === run && !run.ended) this.emit('data', chunk);
+    });
 
     // EPIPE when FFmpeg dies with a frame in flight: the exit handler reports it.
     run.stdin.on('error', () => {});
@@ -238,8 +206,6 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     if (!line) return;
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
-    // tee with onfail=ignore: one destination died, the others carry on (until the next restart).
-    if (/Slave muxer #\d+ failed/.test(line)) this.lastError = line;
     if (run.stderrLogged < STDERR_LOG_LINES_PER_RUN) {
       run.stderrLogged += 1;
       this.logger.warn(`${this.tag}: ffmpeg: ${line}`);
@@ -287,20 +253,18 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     const why = run.stalled ? `stalled: no progress for ${this.opts.stallSeconds} s` : reason;
     this.nextRestartReason = run.stalled ? 'stalled' : /killed by/.test(reason) ? 'killed' : /could not run/.test(reason) ? 'spawn' : 'exited';
     this.lastError = redact([why, ...run.stderrTail].join('\n'), this.opts.streamKey);
-    const healthy = run.liveAt !== undefined && now - run.liveAt >= (this.opts.healthyRunMs ?? 30_000);
-    this.consecutiveFailures = healthy ? 1 : this.consecutiveFailures + 1;
+    const failures = this.failures.failed(run.liveAt === undefined ? null : now - run.liveAt);
     const ranFor = `${((now - run.startedAt) / 1000).toFixed(1)} s`;
 
-    if (this.consecutiveFailures >= this.opts.maxFailures) {
+    if (failures >= this.opts.maxFailures) {
       clearInterval(this.stallTimer);
-      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${this.consecutiveFailures} consecutive failures, giving up`);
+      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${failures} consecutive failures, giving up`);
       this.setHealth('failed');
       this.emit('failed', this.healthEvent());
       return;
     }
-    const initial = this.opts.backoffInitialMs ?? 1000;
-    const delay = Math.min(initial * 2 ** (this.consecutiveFailures - 1), this.opts.backoffMaxMs ?? 30_000);
-    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${this.consecutiveFailures}/${this.opts.maxFailures})`);
+    const delay = this.failures.delayMs();
+    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${failures}/${this.opts.maxFailures})`);
     this.setHealth('reconnecting', true);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;

@@ -1,0 +1,55 @@
+// A stream's broadcast as one thing the render loop writes frames to: the encoder (one per
+// stream, whatever the destinations) and the fan-out of its MPEG-TS to every output.
+import type { BroadcastPlan, BroadcastStatus } from '../thread-protocol.js';
+import type { Destination } from './copy-output.js';
+import { Fanout } from './fanout.js';
+import { FfmpegSupervisor } from './supervisor.js';
+
+export class BroadcastOutput {
+  readonly encoder: FfmpegSupervisor;
+  readonly fanout: Fanout;
+
+  constructor(private readonly plan: BroadcastPlan) {
+    this.encoder = new FfmpegSupervisor(plan);
+    this.fanout = new Fanout({ ffmpegPath: plan.ffmpegPath, streamKey: plan.streamKey, stallSeconds: plan.stallSeconds, retry: plan.retry, hlsDir: plan.hlsDir });
+    let runs = 0;
+    this.encoder.on('data', (chunk) => this.fanout.write(chunk));
+    // Every run after the first is a new TS stream: the outputs rejoin at its first keyframe.
+    this.encoder.on('run', () => runs++ > 0 && this.fanout.encoderRestarted());
+  }
+
+  start(): void {
+    this.fanout.start(this.plan.destinations);
+    this.encoder.start();
+  }
+
+  /** See FfmpegSupervisor.writeFrame: false = dropped, never queued. */
+  writeFrame(rgba: Buffer): boolean {
+    return this.encoder.writeFrame(rgba);
+  }
+
+  setDestinations(list: Destination[]): void {
+    this.fanout.setDestinations(list);
+  }
+
+  status(): BroadcastStatus {
+    const s = this.encoder.stats();
+    return {
+      health: s.health,
+      restarts: s.restarts,
+      lastError: s.lastError,
+      fps: s.fps,
+      bitrateKbps: s.bitrateKbps,
+      restartReasons: s.restartReasons,
+      pid: s.pid,
+      destinations: this.fanout.destinations(),
+      hls: this.fanout.hlsStatus(),
+    };
+  }
+
+  /** The encoder first (it flushes its last frames to the outputs), then every output. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    await this.encoder.stop(timeoutMs);
+    await this.fanout.stop();
+  }
+}
