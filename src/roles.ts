@@ -7,7 +7,7 @@ import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
-import { openDatabase, migrate, SessionRepository, redactUrl, type Database } from './db/index.js';
+import { openDatabase, migrate, SessionRepository, PgRequestedStreams, redactUrl, type Database } from './db/index.js';
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
@@ -41,6 +41,7 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, {
+    requested: new PgRequestedStreams(db.pool),
     routers: ({ requireToken }) => [pollRouter({ polls, requireToken })],
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
@@ -71,6 +72,9 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
 export async function runWorker(config: Config, db: Database | null): Promise<WorkerRuntime> {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
   let sessions: SessionRecorder | undefined;
+  // Without a database the worker still runs streams; a stopped stream leaves a note in Redis
+  // that the reconciler of a process with the database reads.
+  const requested = db ? new PgRequestedStreams(db.pool) : undefined;
   if (db) {
     const repo = new SessionRepository(db.pool);
     sessions = {
@@ -82,7 +86,7 @@ export async function runWorker(config: Config, db: Database | null): Promise<Wo
   } else {
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
-  const worker = new WorkerRuntime(config, { broadcast: await createBroadcastFactory(config), sessions });
+  const worker = new WorkerRuntime(config, { broadcast: await createBroadcastFactory(config), sessions, requested });
   await worker.start();
   return worker;
 }

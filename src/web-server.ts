@@ -8,6 +8,9 @@ import { createApp } from './app.js';
 import { createRedis, waitReady } from './redis.js';
 import { closeQueues, createQueues } from './jobs/producer.js';
 import { startReaper } from './streams/reaper.js';
+import { Reconciler } from './streams/reconciler.js';
+import type { RequestedStreams } from './streams/requested.js';
+import { jobSender } from './jobs/producer.js';
 import { FeedHub } from './streams/feed.js';
 import { requireToken } from './routes/auth.js';
 import { streamRouter } from './routes/stream.js';
@@ -23,6 +26,8 @@ export interface WebExtras {
   checks?: HealthDeps['checks'];
   /** Attach socket.io (or anything else) to the HTTP server. */
   attach?: (server: http.Server, deps: { feed: FeedHub }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
+  /** The requested streams (PostgreSQL): starts are recorded, stops forget them, the reconciler runs here too. */
+  requested?: RequestedStreams;
 }
 
 export async function startWeb(config: Config, extras: WebExtras = {}) {
@@ -35,8 +40,8 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   let realtime: HealthDeps['realtime'];
 
   const app = createApp([
-    streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN }),
-    streamsApiRouter({ redis, queues, requireToken: guard }),
+    streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
+    streamsApiRouter({ redis, queues, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
     healthRouter({
       redis,
       queues,
@@ -51,6 +56,17 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   const attached = extras.attach ? await extras.attach(server, { feed }) : null;
   realtime = attached?.stats;
   const stopReaper = startReaper(redis, config.HEARTBEAT_TTL_SECONDS * 1000 + 5000);
+  const reconciler = extras.requested
+    ? new Reconciler({
+        redis,
+        requested: extras.requested,
+        jobs: jobSender(queues),
+        graceMs: config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
+        everyMs: config.RECONCILE_SECONDS * 1000,
+        resumeOnStart: config.RESUME_ON_START,
+      })
+    : null;
+  reconciler?.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,6 +87,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       if (closed) return;
       closed = true;
       stopReaper();
+      await reconciler?.stop();
       const serverClosed = new Promise((r) => server.close(r));
       feed.close();
       server.closeIdleConnections();

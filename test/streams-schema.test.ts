@@ -70,6 +70,13 @@ describe('streams/schema', () => {
     }
   });
 
+  it('takes the seeds\' screen ids as aliases and answers the scene\'s own id', () => {
+    expect(checkScreen('testcard')).to.equal('testcard');
+    expect(checkScreen('test')).to.equal('testcard');
+    expect(checkScreen('poll')).to.equal('poll');
+    expect(() => checkScreen('toString')).to.throw(/unknown screenId/);
+  });
+
   it('refuses an unknown screen id with a 400 listing the known ones', () => {
     expect(() => checkScreen('testcard')).not.to.throw();
     try {

@@ -6,6 +6,7 @@ import { startEmbedded } from './embedded.js';
 
 export { migrate } from './migrate.js';
 export { SessionRepository } from './sessions.js';
+export { PgRequestedStreams } from './requested.js';
 export type { SessionStart, SessionEnd, SessionRow } from './sessions.js';
 
 const logger = log('DB');

@@ -3,7 +3,10 @@
 //   run()       — the render pipeline (its own thread), frames onto the bus, a heartbeat a second,
 //                 until one of the stop signals (stop-signals.ts) fires;
 //   heartbeat() — the polled stop sources, then health and counters into the state hash;
-//   release()   — clear the keys (unless another worker owns the stream now), end the session.
+//   release()   — clear the keys (unless another worker owns the stream now, or it was handed
+//                 over), end the session; a stream that was stopped is no longer requested;
+//   handOver()  — the worker is shutting down: release the lease and enqueue the task again
+//                 (same task id) before FFmpeg ends, so another worker takes the stream at once.
 import os from 'node:os';
 import { log, errMessage, redactKey } from '../logger.js';
 import { keys } from '../keys.js';
@@ -13,9 +16,11 @@ import { publishFrame } from '../streams/bus.js';
 import { holdLease, releaseLease } from '../streams/lease.js';
 import type { StartPayload } from '../streams/schema.js';
 import { clearState, readState, restoreState, updateState, type Health } from '../streams/state.js';
+import { unrequest } from '../streams/requested.js';
+import type { JobSender } from '../streams/control.js';
 import { every } from '../every.js';
 import type { StartContext, StartResult } from './job-context.js';
-import { StopSignals, handedOver } from './stop-signals.js';
+import { StopSignals, handedOver, endsRequest } from './stop-signals.js';
 
 const logger = log('STREAMING-TASK');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +45,9 @@ export class StreamJob {
   private beats = 0;
   private sessionId: number | null = null;
   private failure: string | null = null;
+  /** Set by handOver(): the heartbeat stops renewing the lease, claim() gives up. */
+  private handingOver = false;
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: StartContext,
@@ -83,8 +91,13 @@ export class StreamJob {
       return { ...this.base, outcome: 'stopped', reason: 'stopped before start' };
     }
     if (!(await this.acquireLease())) {
+      if (this.handingOver) return { ...this.base, outcome: 'handed-off', reason: 'worker shutting down' };
       logger.warn(`stream ${this.who} is held by another live worker; leaving it there`);
       return { ...this.base, outcome: 'skipped', reason: 'held by another worker' };
+    }
+    if (this.handingOver) {
+      await releaseLease(redis, this.key, workerId).catch(() => {});
+      return { ...this.base, outcome: 'handed-off', reason: 'worker shutting down' };
     }
 
     // A takeover (the previous worker died: SIGKILL, lost host) counts as a restart.
@@ -104,7 +117,9 @@ export class StreamJob {
       health: 'starting',
       heartbeat_at: Date.now() / 1000,
       restarts: this.restarts,
-      ...(takeover ? { last_error: `taken over from worker ${state.worker_id}` } : {}),
+      queued_at: '',
+      // A takeover says so; a stream that waited for a worker or was handed over is fine now.
+      last_error: takeover ? `taken over from worker ${state.worker_id}` : state.last_error?.startsWith('handed over') ? state.last_error : '',
     });
     // A Redis that restarts comes back empty: the state hash vanishing then is no stop request.
     await this.signals.init();
@@ -158,7 +173,7 @@ export class StreamJob {
         offSceneData = this.ctx.sceneData(p.screenId, (data) => sink.setSceneData!(data));
       }
 
-      stopHeartbeat = every(1000, () => this.heartbeat(), {
+      stopHeartbeat = every(1000, () => (this.beating = this.heartbeat()), {
         // The stream goes on while Redis is away; say so once, not every second.
         onFail: (err) => logger.warn(`heartbeat of ${this.who} failing (the stream goes on): ${errMessage(err)}`),
         onRecover: () => logger.info(`heartbeat of ${this.who} is back`),
@@ -178,7 +193,7 @@ export class StreamJob {
   /** Once a second: the polled stop sources, then health and counters. */
   async heartbeat(): Promise<void> {
     this.beats += 1;
-    if (await this.signals.poll()) return;
+    if (this.handingOver || (await this.signals.poll())) return;
     const pipeline = this.pipeline!;
     const s = pipeline.stats();
     const bs = pipeline.broadcast();
@@ -190,6 +205,8 @@ export class StreamJob {
       health: health === 'stopped' ? 'starting' : health,
       restarts: this.restarts + (bs?.restarts ?? 0),
       ...(bs?.lastError ? { last_error: bs.lastError } : {}),
+      // How long the destination has been unreachable (unix seconds), while reconnecting.
+      down_since: health === 'reconnecting' && bs?.downSince ? bs.downSince / 1000 : '',
     });
     if (this.beats === 1 || this.beats % 60 === 0) logger.debug(`stream ${this.who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
   }
@@ -201,15 +218,24 @@ export class StreamJob {
     const failure = this.failure;
     const s = this.pipeline?.stats() ?? { frames: 0, dropped: 0 };
     const bs = this.pipeline?.broadcast();
-    const reason = failure ? `failed: ${failure}` : stopReason;
+    const reason = failure ? `failed: ${failure}` : stopReason === 'shutdown' ? 'handed over (worker shutting down)' : stopReason;
     if (handedOver(stopReason)) {
       logger.warn(`stream ${this.who}: ${stopReason}; leaving its state to the new owner`);
+    } else if (!failure && !endsRequest(stopReason)) {
+      // Shutting down: the stream stays requested (handOver() enqueued it again; if that failed,
+      // the reconciler will). Its state stays for the next owner.
+      await releaseLease(redis, this.key, workerId).catch(() => {});
+      logger.info(`stream ${this.who} left to another worker (${reason})`);
     } else {
       if (failure) await updateState(redis, this.key, this.p.taskId, { last_error: failure, frames: s.frames, dropped: s.dropped }).catch(() => {});
       await clearState(redis, this.key, this.p.taskId, reason, { keepFailed: !!failure }).catch((err) =>
         logger.error(`could not clear the state of ${this.who}: ${errMessage(err)}`),
       );
       await releaseLease(redis, this.key, workerId).catch(() => {});
+      // Stopped (API, dashboard, parity keys) or failed for good: no longer requested.
+      await unrequest(redis, this.ctx.requested, this.key, this.p.taskId, reason).catch((err) =>
+        logger.warn(`could not forget the requested stream ${this.who}: ${errMessage(err)}`),
+      );
     }
     if (this.sessionId !== null) {
       await this.ctx.sessions
@@ -223,14 +249,38 @@ export class StreamJob {
         .catch((err) => logger.warn(`could not record the session end: ${errMessage(err)}`));
     }
     if (failure) logger.error(`❌ stream ${this.who} failed: ${failure}`);
-    else logger.info(`✅ stream ${this.who} stopped (${stopReason}; ${s.frames} frames, ${s.dropped} dropped)`);
-    return { ...this.base, outcome: failure ? 'failed' : 'stopped', reason, frames: s.frames };
+    else logger.info(`✅ stream ${this.who} stopped (${reason}; ${s.frames} frames, ${s.dropped} dropped)`);
+    const outcome = failure ? 'failed' : endsRequest(stopReason) ? 'stopped' : 'handed-off';
+    return { ...this.base, outcome, reason, frames: s.frames };
+  }
+
+  /**
+   * The worker is shutting down: hand the stream to another worker before FFmpeg ends. The
+   * heartbeat stops renewing the lease (an in-flight renewal is awaited), the lease is released
+   * and the task enqueued again under its own id; then the stream stops here ('shutdown'),
+   * leaving its state and its request in place. Without another worker the job waits in the
+   * queue (or the reconciler enqueues it) until a worker starts again.
+   */
+  async handOver(jobs: JobSender): Promise<void> {
+    if (this.signals.reason || this.handingOver) return;
+    this.handingOver = true;
+    const { redis, workerId } = this.ctx;
+    try {
+      await this.beating.catch(() => {});
+      await updateState(redis, this.key, this.p.taskId, { last_error: `handed over by worker ${workerId} (shutting down)`, queued_at: Date.now() / 1000 });
+      await releaseLease(redis, this.key, workerId);
+      await jobs.requeue(this.p);
+      logger.info(`stream ${this.who} handed over: task ${this.p.taskId} enqueued again`);
+    } catch (err) {
+      logger.warn(`could not hand stream ${this.who} over (the reconciler will enqueue it again): ${errMessage(err)}`);
+    }
+    this.signals.stop('shutdown');
   }
 
   /** Wait until we hold the lease; a dead owner's lease expires within its TTL. */
   private async acquireLease(): Promise<boolean> {
     const deadline = Date.now() + this.ttlMs + 2000;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.handingOver) {
       if (await holdLease(this.ctx.redis, this.key, this.ctx.workerId, this.ttlMs)) return true;
       await sleep(500);
     }

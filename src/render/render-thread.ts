@@ -44,9 +44,9 @@ async function main(): Promise<void> {
   const broadcastStatus = (): BroadcastStatus | null => {
     if (!sup) return null;
     const s = sup.stats();
-    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid };
+    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid, downSince: s.downSince };
   };
-  sup?.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
+  sup?.once('failed', (ev) => post({ type: 'failed', message: ev.lastError ?? 'FFmpeg cannot run (no error output)' }));
 
   const s = init.broadcast?.settings;
   const pipeline = new RenderPipeline({

@@ -21,6 +21,8 @@ export interface BroadcastStatus {
   fps: number;
   bitrateKbps?: number;
   pid?: number;
+  /** Since when (ms epoch) the output has been down, while reconnecting. */
+  downSince?: number | null;
 }
 
 export interface ThreadCounters {

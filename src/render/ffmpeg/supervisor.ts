@@ -1,11 +1,13 @@
 // Owns the FFmpeg child of one stream: feeds it frames without ever queueing behind it, watches
-// its progress, restarts it with backoff when it exits or stalls, and gives up after repeated failures.
+// its progress, restarts it with backoff when it exits or stalls for as long as the stream runs
+// (retry-policy.ts), and gives up only on errors no retry can fix.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
 import { buildFfmpegArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
 import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
+import { backoffDelay, connectionFailed, probeTargets, unfixable, waitToRetry } from './retry-policy.js';
 
 export type FfmpegHealth = 'starting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -18,7 +20,7 @@ export interface HealthEvent {
 export interface FfmpegSupervisorEvents {
   /** Every transition, including another failed attempt while already 'reconnecting'. */
   health: [HealthEvent];
-  /** maxFailures consecutive failures: the supervisor has stopped trying. */
+  /** An error no retry can fix (FFmpeg cannot run, or refuses the output): the supervisor stopped. */
   failed: [HealthEvent];
 }
 
@@ -26,7 +28,8 @@ export interface FfmpegSupervisorOptions {
   ffmpegPath: string;
   settings: EncodeSettings;
   streamKey: string;
-  maxFailures: number;
+  /** Deprecated, ignored: failures of the destination are retried for as long as the stream runs. */
+  maxFailures?: number;
   stallSeconds: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -45,6 +48,8 @@ export interface FfmpegStats {
   /** Muxed bitrate (video + audio + FLV overhead) over the last few seconds; absent with tee. */
   bitrateKbps?: number;
   pid: number | undefined;
+  /** While not live after having failed: since when (ms epoch) the output has been down. */
+  downSince: number | null;
 }
 
 /** Children alive in this process: killed synchronously if the process exits under them. */
@@ -81,6 +86,8 @@ interface Run {
   stderrTail: string[];
   stderrLogged: number;
   rates: RateWindow;
+  /** FFmpeg could not be started at all (spawn error). */
+  spawnError: string | null;
 }
 
 export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
@@ -92,11 +99,11 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private run?: Run;
   private started = false;
   private stopping?: Promise<void>;
-  private restartTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
   private consecutiveFailures = 0;
   private restarts = 0;
   private lastError: string | null = null;
+  private downSince: number | null = null;
   private framesWritten = 0;
   private framesDropped = 0;
   /** Last writeFrame call: a stall only counts while frames are being offered. */
@@ -163,11 +170,11 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       fps: rates.fps,
       ...(rates.bitrateKbps !== undefined ? { bitrateKbps: rates.bitrateKbps } : {}),
       pid: live?.child.pid,
+      downSince: this.downSince,
     };
   }
 
   private async stopNow(timeoutMs: number): Promise<void> {
-    clearTimeout(this.restartTimer);
     clearInterval(this.stallTimer);
     const run = this.run;
     if (run && !run.ended) {
@@ -201,6 +208,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       stderrTail: [],
       stderrLogged: 0,
       rates: new RateWindow(),
+      spawnError: null,
     };
     this.run = run;
     if (child.pid !== undefined) trackChild(child);
@@ -222,7 +230,10 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     });
     child.stderr!.on('end', () => partial && this.onStderrLine(run, partial));
 
-    child.on('error', (err) => this.onRunEnded(run, `could not run FFmpeg (${this.opts.ffmpegPath}): ${err.message}`));
+    child.on('error', (err) => {
+      run.spawnError = `${this.opts.ffmpegPath}: ${err.message}`;
+      this.onRunEnded(run, `could not run FFmpeg (${this.opts.ffmpegPath}): ${err.message}`);
+    });
     child.on('close', (code, signal) => this.onRunEnded(run, signal ? `FFmpeg killed by ${signal}` : `FFmpeg exited with code ${code}`));
   }
 
@@ -248,6 +259,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     run.lastProgressAt = now;
     if (run.liveAt === undefined && this.run === run && !this.stopping) {
       run.liveAt = now;
+      this.downSince = null;
       this.logger.info(`${this.tag}: live (pid ${run.child.pid}, ${Math.round(now - run.startedAt)} ms after start)`);
       this.setHealth('live');
     }
@@ -278,23 +290,27 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     const healthy = run.liveAt !== undefined && now - run.liveAt >= (this.opts.healthyRunMs ?? 30_000);
     this.consecutiveFailures = healthy ? 1 : this.consecutiveFailures + 1;
     const ranFor = `${((now - run.startedAt) / 1000).toFixed(1)} s`;
+    this.downSince ??= run.liveAt !== undefined ? now : run.startedAt;
 
-    if (this.consecutiveFailures >= this.opts.maxFailures) {
+    const fatal = unfixable(run.spawnError, run.stderrTail, run.liveAt !== undefined);
+    if (fatal) {
       clearInterval(this.stallTimer);
-      this.logger.error(`${this.tag}: ${why} after ${ranFor}; ${this.consecutiveFailures} consecutive failures, giving up`);
+      this.lastError = redact(fatal, this.opts.streamKey);
+      this.logger.error(`${this.tag}: ${why} after ${ranFor}; no retry can fix this: ${this.lastError}`);
       this.setHealth('failed');
       this.emit('failed', this.healthEvent());
       return;
     }
-    const initial = this.opts.backoffInitialMs ?? 1000;
-    const delay = Math.min(initial * 2 ** (this.consecutiveFailures - 1), this.opts.backoffMaxMs ?? 30_000);
-    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms (failure ${this.consecutiveFailures}/${this.opts.maxFailures})`);
+    const delay = backoffDelay(this.consecutiveFailures, this.opts.backoffInitialMs ?? 1000, this.opts.backoffMaxMs ?? 30_000);
+    this.logger.warn(`${this.tag}: ${why} after ${ranFor}; restarting in ${delay} ms or when the server answers (failure ${this.consecutiveFailures} in a row)`);
     this.setHealth('reconnecting', true);
-    this.restartTimer = setTimeout(() => {
-      if (this.stopping) return;
+    const targets = probeTargets(this.opts.settings.outputs);
+    void waitToRetry(delay, targets, () => !!this.stopping, { wasDown: connectionFailed(this.lastError) }).then((how) => {
+      if (how === 'cancelled' || this.stopping) return;
+      if (how === 'reachable') this.logger.info(`${this.tag}: the destination answers again, restarting FFmpeg now`);
       this.restarts += 1;
       this.spawnRun();
-    }, delay);
+    });
   }
 
   private healthEvent(): HealthEvent {
