@@ -228,18 +228,40 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
     expect(sup.stats().pid).to.not.equal(pid);
   });
 
-  it('gives up after maxFailures against an unreachable host, without leaking the key', async () => {
+  it('never gives up on an unreachable destination, and goes live as soon as a server listens there', async () => {
     const closed = await freePort();
-    const { sup } = await setup({ outputs: () => [`rtmp://127.0.0.1:${closed}/live/${KEY}`], maxFailures: 3, backoffInitialMs: 50 });
-    let failed: HealthEvent | undefined;
-    sup.on('failed', (e) => (failed = e));
+    // A long backoff: only the probe of the destination can bring it back quickly.
+    const { sup } = await setup({ outputs: () => [`rtmp://127.0.0.1:${closed}/live/${KEY}`], backoffInitialMs: 20_000, backoffMaxMs: 30_000 });
+    let failed = false;
+    sup.on('failed', () => (failed = true));
+    await waitHealth('reconnecting');
+    const s = sup.stats();
+    expect(s.lastError).to.match(/Connection refused/);
+    expect(s.lastError).to.not.include(KEY);
+    expect(s.lastError).to.include('sfTe…(16)');
+    expect(s.downSince).to.be.a('number');
+    expect(Date.now() - s.downSince!).to.be.within(0, 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const back = await startRtmpServer({ port: closed, host: '127.0.0.1' });
+    try {
+      const t = Date.now();
+      await waitHealth('live', 10_000);
+      expect(Date.now() - t).to.be.below(6000);
+      expect(failed).to.equal(false);
+      expect(sup.stats().downSince).to.equal(null);
+      expect(events.map((e) => e.health)).to.not.include('failed');
+    } finally {
+      await sup.stop(2000);
+      await back.close();
+    }
+  });
+
+  it('fails at once, saying why, on an output FFmpeg refuses (no retry can fix it)', async () => {
+    const { sup } = await setup({ outputs: () => [`rtmpx://127.0.0.1/live/${KEY}`], backoffInitialMs: 50 });
     await waitHealth('failed');
-    expect(events.map((e) => e.health)).to.deep.equal(['starting', 'reconnecting', 'reconnecting', 'failed']);
-    expect(failed).to.include({ health: 'failed', restarts: 2 });
-    expect(failed!.lastError).to.match(/Connection refused/);
-    expect(failed!.lastError).to.not.include(KEY);
-    expect(failed!.lastError).to.include('sfTe…(16)');
-    expect(sup.writeFrame(Buffer.alloc(W * H * 4))).to.equal(false);
+    expect(sup.stats().restarts).to.equal(0);
+    expect(sup.stats().lastError).to.match(/^FFmpeg refuses the output: .*Protocol not found/);
+    expect(sup.stats().lastError).to.not.include(KEY);
   });
 
   it('a run that stayed live long enough resets the failure count', async () => {
@@ -255,9 +277,10 @@ describe('FfmpegSupervisor with real FFmpeg and RTMP', function () {
   });
 
   it('an FFmpeg that cannot be spawned fails with a clear lastError', async () => {
-    const { sup } = await setup({ ffmpegPath: '/nonexistent/ffmpeg', maxFailures: 2, backoffInitialMs: 20 });
+    const { sup } = await setup({ ffmpegPath: '/nonexistent/ffmpeg', backoffInitialMs: 20 });
     await waitHealth('failed');
-    expect(sup.stats().lastError).to.equal('could not run FFmpeg (/nonexistent/ffmpeg): spawn /nonexistent/ffmpeg ENOENT');
+    expect(sup.stats().lastError).to.equal('FFmpeg cannot be run: /nonexistent/ffmpeg: spawn /nonexistent/ffmpeg ENOENT');
+    expect(events.map((e) => e.health)).to.deep.equal(['starting', 'failed']);
     expect(sup.stats().pid).to.equal(undefined);
   });
 

@@ -1,6 +1,6 @@
 // The stream parameters' one schema source: every router body and job payload accepts and
 // refuses exactly what it did before the schemas were merged (the golden file was captured from
-// the three separate schemas), and the web role's scene catalog agrees with the real registry.
+// the three separate schemas; issue 9 made createBody's screenId optional), and the web role's scene catalog agrees with the real registry.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { z } from 'zod';
