@@ -32,8 +32,8 @@ export const keys = {
   control: () => 'sf:control',
   /** string, TTL: the worker that holds a running stream (its lease). */
   lease: (streamKey: string) => `sf:lease:${streamKey}`,
-  /** string, TTL: the reconciler's lock (value = holder id); one reconciler runs at a time. */
-  reconciler: () => 'sf:reconciler',
+  /** string, TTL: the reconciler's lock (value = holder id); one reconciler runs at a time per queue prefix. */
+  reconciler: (queuePrefix: string) => `sf:reconciler:${queuePrefix}`,
   /** string, TTL 24 h: a start task that ended because its stream was stopped (value = reason). */
   ended: (taskId: string) => `sf:ended:${taskId}`,
   /** zset: worker id → last heartbeat (ms). */

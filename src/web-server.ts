@@ -64,6 +64,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
         graceMs: config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
         everyMs: config.RECONCILE_SECONDS * 1000,
         resumeOnStart: config.RESUME_ON_START,
+        scope: config.QUEUE_PREFIX,
       })
     : null;
   reconciler?.start();

@@ -111,7 +111,8 @@ describe('broadcast pipeline through the service', function () {
       { streamKey: '', screenId: 'testcard' },
       { streamKey: 'x'.repeat(65), screenId: 'testcard' },
       { streamKey: uniqueKey('ok'), screenId: 'no-such-screen' },
-      { streamKey: uniqueKey('ok') },
+      // (screenId may be left out since issue 9: the default scene; the stream key may not)
+      { screenId: 'testcard' },
     ]) {
       const res = await request(s.url).post('/api/stream').send(body).expect(400);
       expect(res.body.message).to.match(/streamKey|screenId/);
@@ -125,19 +126,43 @@ describe('broadcast pipeline through the service', function () {
 describe('broadcast failures', function () {
   this.timeout(60_000);
 
-  it('marks a stream failed, with a redacted error, when its RTMP host never answers', async () => {
+  it('keeps a stream whose RTMP host never answers requested: reconnecting, time down, redacted error, never failed', async () => {
     const closed = await freePort();
-    const env = { RTMP_URL: `rtmp://127.0.0.1:${closed}/live`, WIDTH: '320', HEIGHT: '180', FFMPEG_MAX_FAILURES: '2' };
+    const env = { RTMP_URL: `rtmp://127.0.0.1:${closed}/live`, WIDTH: '320', HEIGHT: '180' };
     const s = await startStack({ env, workerOptions: { broadcast: await createBroadcastFactory(testConfig(env)) } });
     try {
       const key = uniqueKey('unreachable-secret');
       await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard' }).expect(201);
       const st = await waitFor(async () => {
         const h = await s.redis.hgetall(keys.state(key));
+        return h.health === 'reconnecting' && h.down_since ? h : null;
+      }, 30_000, 200, 'the stream to reconnect');
+      expect(st.active).to.equal('true');
+      expect(st.last_error).to.match(/Connection refused/);
+      expect(st.last_error).not.to.include(key);
+      expect(Date.now() / 1000 - Number(st.down_since)).to.be.within(0, 30);
+      // Past the old give-up point (5 failures), still requested.
+      await waitFor(async () => Number(await s.redis.hget(keys.state(key), 'restarts')) >= 4, 30_000, 200, 'four restarts');
+      expect(await s.redis.hget(keys.state(key), 'active')).to.equal('true');
+      await request(s.url).delete(`/api/stream?streamKey=${key}`).expect(200);
+      await waitFor(async () => !(await s.redis.exists(keys.state(key))), 10_000, 100, 'the stream stopped');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('marks a stream failed, saying why, when FFmpeg refuses its destination (no retry can fix it)', async () => {
+    const env = { RTMP_URL: 'rtmp://127.0.0.1:99999/live', WIDTH: '320', HEIGHT: '180' };
+    const s = await startStack({ env, workerOptions: { broadcast: await createBroadcastFactory(testConfig(env)) } });
+    try {
+      const key = uniqueKey('invalid-secret');
+      await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard' }).expect(201);
+      const st = await waitFor(async () => {
+        const h = await s.redis.hgetall(keys.state(key));
         return h.active === 'false' ? h : null;
       }, 30_000, 200, 'the stream to fail');
       expect(st.health).to.equal('failed');
-      expect(st.last_error).to.match(/FFmpeg failed 2 times/);
+      expect(st.last_error).to.match(/FFmpeg refuses the output: .*Invalid argument/);
       expect(st.last_error).not.to.include(key);
       expect(await s.redis.sismember(keys.active(), key)).to.equal(0);
       expect(ffmpegChildren()).to.deep.equal([]);

@@ -130,6 +130,7 @@ export class WorkerRuntime {
         graceMs: this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
         everyMs: this.config.RECONCILE_SECONDS * 1000,
         resumeOnStart: this.config.RESUME_ON_START,
+        scope: this.config.QUEUE_PREFIX,
       });
       this.reconciler.start();
     }

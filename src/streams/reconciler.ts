@@ -36,6 +36,8 @@ export interface ReconcilerOptions {
    */
   resumeOnStart?: boolean;
   holderId?: string;
+  /** QUEUE_PREFIX: one reconciler per set of queues (a deployment). */
+  scope: string;
 }
 
 export type Action = 'ok' | 'forgotten' | 'restored' | 'requeued' | 'queued' | 'dropped';
@@ -77,12 +79,12 @@ export class Reconciler {
 
   async stop(): Promise<void> {
     this.stopTimer();
-    await releaseLock(this.o.redis, keys.reconciler(), this.holderId).catch(() => {});
+    await releaseLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId).catch(() => {});
   }
 
   /** One pass if this process holds (or takes) the lock; null when another process holds it. */
   async tick(now = Date.now()): Promise<Map<string, Action> | null> {
-    if (!(await holdLock(this.o.redis, keys.reconciler(), this.holderId, this.o.everyMs * 3))) return null;
+    if (!(await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.o.everyMs * 3))) return null;
     const first = this.first;
     this.first = false;
     return this.pass(now, first && this.o.resumeOnStart === false);
