@@ -37,6 +37,12 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
   let lastError = '';
   queue.on('error', (err) => {
     const msg = errMessage(err);
+    // A worker that hands its streams over closes the start queue first, so the jobs that end
+    // afterwards write nothing (their ids already belong to the re-enqueued tasks): expected.
+    if (/^unable to update the status of \w+ job /.test(msg)) {
+      logger.debug(`queue ${name}: ${msg} (queue closed for a hand-over)`);
+      return;
+    }
     if (msg !== lastError) logger.warn(`queue ${name}: ${msg}`);
     lastError = msg;
   });
