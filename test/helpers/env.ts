@@ -58,7 +58,10 @@ export async function forgetRequestedStreams(): Promise<void> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   try {
     await client.connect();
-    await client.query(`DELETE FROM requested_streams WHERE stream_key LIKE $1`, [`t-%-${RUN_ID}-%`]);
+    // This run's rows, and test rows an interrupted run left behind (older than 10 minutes).
+    await client.query(`DELETE FROM requested_streams WHERE stream_key LIKE $1 OR (stream_key LIKE 't-%' AND updated_at < now() - interval '10 minutes')`, [
+      `t-%-${RUN_ID}-%`,
+    ]);
   } catch {
     /* no table yet, or no database: nothing to forget */
   } finally {
