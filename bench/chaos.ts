@@ -6,8 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { freePort, redisAnswers } from '../src/embedded/redis.js';
 import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
-import { clusterEnv, startCluster } from './lib/cluster.js';
-import { spawnWorker } from '../test/helpers/proc.js';
+import { clusterEnv, spawnWorker, startCluster } from './lib/cluster.js';
 import { watchRtmp, type RtmpWatch } from '../test/helpers/rtmp-watch.js';
 import { printMachine } from './lib/stats.js';
 

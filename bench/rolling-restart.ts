@@ -2,8 +2,7 @@
 // other (SIGTERM, then started again), as a deploy does. Each stream's RTMP output is read back
 // by an FFmpeg reader; the figure is the longest gap in each stream's output (goal ≤ 5 s).
 import { startBenchRtmp } from './lib/rtmp-server.js';
-import { clusterEnv, startCluster } from './lib/cluster.js';
-import { spawnWorker } from '../test/helpers/proc.js';
+import { clusterEnv, spawnWorker, startCluster } from './lib/cluster.js';
 import { watchRtmp } from '../test/helpers/rtmp-watch.js';
 import { printMachine } from './lib/stats.js';
 

@@ -1,8 +1,22 @@
-// A small cluster for the resilience benchmarks: one web and N workers as child processes (run
-// from the sources with tsx), sharing a Redis, a PostgreSQL database and an RTMP server.
+// A small cluster for the resilience benchmarks: one web and N workers as child processes (from
+// the production build, as in production; BENCH_TSX=1 runs the sources with tsx), sharing a
+// Redis, a PostgreSQL database and an RTMP server.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { spawnWeb, spawnWorker, type Proc } from '../../test/helpers/proc.js';
+import { execFileSync } from 'node:child_process';
+import { ROOT, spawnWeb, spawnWorker as spawnWorkerEntry, type Proc } from '../../test/helpers/proc.js';
+
+const built = !process.env.BENCH_TSX;
+let builtOnce = false;
+function build(): void {
+  if (!built || builtOnce) return;
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  builtOnce = true;
+}
+
+export function spawnWorker(env: Record<string, string>): Promise<Worker> {
+  return spawnWorkerEntry(env, { built });
+}
 
 export type Worker = Proc & { workerId: string };
 
@@ -24,7 +38,8 @@ export function clusterEnv(extra: Record<string, string> = {}): Record<string, s
 }
 
 export async function startCluster(env: Record<string, string>, workers: number) {
-  const web = await spawnWeb(env);
+  build();
+  const web = await spawnWeb(env, { built });
   const ws: Worker[] = [];
   for (let i = 0; i < workers; i++) ws.push(await spawnWorker(env));
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${env.API_TOKEN}` };

@@ -95,8 +95,7 @@ export class Reconciler {
     const { redis, requested, jobs } = this.o;
     const done = new Map<string, Action>();
     const rows = await requested.list();
-    if (!rows.length) return done;
-    const queue = await jobs.startJobs();
+    const queue = rows.length ? await jobs.startJobs() : { waiting: new Set<string>(), active: new Set<string>() };
     for (const row of rows) {
       const key = row.streamKey;
       const who = redactKey(key);
@@ -154,6 +153,27 @@ export class Reconciler {
       logger.warn(`requested stream ${who} had no live owner and no job: enqueued task ${p.taskId} again`);
       done.set(key, 'requeued');
     }
+    await this.sweepUnrequested(new Set(rows.map((r) => r.streamKey)), now, done);
     return done;
+  }
+
+  /**
+   * A stream active in Redis that is not requested and has no owner was stopped while its
+   * worker died (or never had a worker): clear it, and its job, so it does not wait forever.
+   */
+  private async sweepUnrequested(requestedKeys: Set<string>, now: number, done: Map<string, Action>): Promise<void> {
+    const { redis, jobs } = this.o;
+    for (const key of await redis.smembers(keys.active())) {
+      if (requestedKeys.has(key)) continue;
+      const state = await readState(redis, key);
+      if (!state?.task_id || state.active !== 'true' || (await redis.exists(keys.lease(key)))) continue;
+      const lastSign = Math.max(Number(state.heartbeat_at ?? 0), Number(state.requested_at ?? 0), Number(state.queued_at ?? 0)) * 1000;
+      // The grace covers a start between its reservation and its row.
+      if (now - lastSign < this.o.graceMs) continue;
+      logger.warn(`stream ${redactKey(key)} is active in Redis but no longer requested and has no owner: clearing it`);
+      await jobs.cancel(state.task_id).catch(() => {});
+      await clearState(redis, key, state.task_id, 'not requested');
+      done.set(key, 'dropped');
+    }
   }
 }
