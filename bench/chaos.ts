@@ -2,7 +2,8 @@
 // workers while a script, at random moments, kills an FFmpeg (SIGKILL), a worker (SIGKILL, then
 // started again), the RTMP server (down a few seconds) and Redis (SIGKILL, restarted empty).
 // Each stream's RTMP output is read back; figures: the share of seconds each stream was on air,
-// and the streams lost (not on air again within 60 s of the end of the chaos).
+// and the streams lost (not on air again within 60 s of the end of the chaos). Faults come every
+// CHAOS_MIN_GAP..CHAOS_MAX_GAP seconds (default 10..25).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { freePort, redisAnswers } from '../src/embedded/redis.js';
 import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
@@ -40,10 +41,12 @@ async function main() {
   const keys = Array.from({ length: STREAMS }, (_, i) => `bench-chaos-${i}`);
   const watches = keys.map((k) => watchRtmp(`${base}/${k}`));
   const events: string[] = [];
+  const faults: Array<{ at: number; name: string }> = [];
   try {
     for (const k of keys) await c.post('/api/stream', { streamKey: k, screenId: 'testcard', fps: 5 });
     while (!watches.every((w) => w.onAir())) await sleep(200);
     const t0 = Date.now();
+    const [minGap, maxGap] = [Number(process.env.CHAOS_MIN_GAP ?? 10), Number(process.env.CHAOS_MAX_GAP ?? 25)].map((v) => v * 1000);
     const end = t0 + SECONDS * 1000;
     const actions: Record<string, () => Promise<void>> = {
       async ffmpeg() {
@@ -70,9 +73,10 @@ async function main() {
       },
     };
     while (Date.now() < end - 20_000) {
-      await sleep(between(10_000, 25_000));
+      await sleep(between(minGap, maxGap));
       const name = pick(Object.keys(actions));
       events.push(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${name}`);
+      faults.push({ at: Date.now(), name });
       await actions[name]().catch((err) => events.push(`  (${name} failed: ${err})`));
     }
     while (Date.now() < end) await sleep(200);
@@ -82,6 +86,12 @@ async function main() {
     const lost = keys.filter((_, i) => !watches[i].onAir(2000));
     console.log(`chaos: ${STREAMS} streams on 2 workers for ${SECONDS} s (${env.WIDTH}x${env.HEIGHT}); faults: ${events.filter((e) => !e.startsWith(' ')).length}`);
     for (const e of events) console.log(`  ${e}`);
+    // What each fault cost: the longest gap of any stream from the fault to the next one.
+    faults.forEach((f, i) => {
+      const to = faults[i + 1]?.at ?? end;
+      const worst = Math.max(...watches.map((w) => w.longestGap(f.at, to)));
+      console.log(`  fault ${f.name} at ${((f.at - t0) / 1000).toFixed(0)} s: longest gap after it ${(worst / 1000).toFixed(1)} s`);
+    });
     keys.forEach((k, i) => console.log(`  ${k}: on air ${(onAirShare(watches[i], t0, end) * 100).toFixed(1)} % of the time, longest gap ${(watches[i].longestGap(t0, end) / 1000).toFixed(1)} s`));
     const worst = Math.min(...watches.map((w) => onAirShare(w, t0, end)));
     console.log(`streams lost: ${lost.length}${lost.length ? ` (${lost.join(', ')})` : ''} (goal 0); lowest on-air share ${(worst * 100).toFixed(1)} % (goal ≥ 97 %)`);

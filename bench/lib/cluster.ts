@@ -9,7 +9,7 @@ import { ROOT, spawnWeb, spawnWorker as spawnWorkerEntry, type Proc } from '../.
 const built = !process.env.BENCH_TSX;
 let builtOnce = false;
 function build(): void {
-  if (!built || builtOnce) return;
+  if (!built || builtOnce || process.env.BENCH_NO_BUILD) return;
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   builtOnce = true;
 }
