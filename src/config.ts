@@ -32,6 +32,7 @@ export const envSchema = z
     PREVIEW_WIDTH: int(640, 16, 3840),
     PREVIEW_HEIGHT: int(360, 16, 2160),
     FFMPEG_PATH: z.string().optional(),
+    /** Deprecated (issue 9): accepted and ignored; destination failures are retried while the stream is requested. */
     FFMPEG_MAX_FAILURES: int(5, 1, 1000),
     FFMPEG_STALL_SECONDS: int(10, 2, 600),
     /** Every stream also writes HLS (played by the dashboard); a stream can ask for it with `hls: true`. */
@@ -43,6 +44,10 @@ export const envSchema = z
     WORKER_CONCURRENCY: int(4, 1, 64),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
+    /** Seconds between passes of the reconciler (requested streams in PostgreSQL → Redis and workers). */
+    RECONCILE_SECONDS: int(5, 1, 300),
+    /** At start-up, resume the streams left requested by the previous run (false: forget them). */
+    RESUME_ON_START: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     EMBEDDED_REDIS: bool.optional(),

@@ -34,6 +34,10 @@ export const keys = {
   destControl: () => 'sf:control:destinations',
   /** string, TTL: the worker that holds a running stream (its lease). */
   lease: (streamKey: string) => `sf:lease:${streamKey}`,
+  /** string, TTL: the reconciler's lock (value = holder id); one reconciler runs at a time per queue prefix. */
+  reconciler: (queuePrefix: string) => `sf:reconciler:${queuePrefix}`,
+  /** string, TTL 24 h: a start task that ended because its stream was stopped (value = reason). */
+  ended: (taskId: string) => `sf:ended:${taskId}`,
   /** zset: worker id → last heartbeat (ms). */
   workers: () => 'sf:workers',
   /** string JSON, TTL: a worker's heartbeat details. */

@@ -125,6 +125,12 @@ export function createQueue<T>(name: string, opts: QueueOptions): Queue<T> {
   const outage = logOnce({ warn: (msg) => logger.warn(`queue ${name}: ${msg}`), distinct: true });
   queue.on('error', (err) => {
     const msg = errMessage(err);
+    // A worker that hands its streams over closes the start queue first, so the jobs that end
+    // afterwards write nothing (their ids already belong to the re-enqueued tasks): expected.
+    if (/^unable to update the status of \w+ job /.test(msg)) {
+      logger.debug(`queue ${name}: ${msg} (queue closed for a hand-over)`);
+      return;
+    }
     outage.fail(msg);
     // A restart the watcher missed (it reconnected before noticing): reload now.
     if (msg.includes('NOSCRIPT')) void watcher.reload();

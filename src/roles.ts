@@ -10,6 +10,7 @@ import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
 import { openDatabase, migrate, SessionRepository, type Database } from './db/index.js';
+import { PgRequestedStreams } from './streams/requested-pg.js';
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
@@ -47,6 +48,7 @@ export async function runWeb(config: Config, db: Database, conns: RedisConnectio
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, conns, {
+    requested: new PgRequestedStreams(db.pool),
     routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
@@ -78,6 +80,9 @@ export async function runWeb(config: Config, db: Database, conns: RedisConnectio
 export async function runWorker(config: Config, db: Database | null, conns: RedisConnections): Promise<WorkerRuntime> {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
   let sessions: SessionRecorder | undefined;
+  // Without a database the worker still runs streams; a stopped stream leaves a note in Redis
+  // that the reconciler of a process with the database reads.
+  const requested = db ? new PgRequestedStreams(db.pool) : undefined;
   if (db) {
     const repo = new SessionRepository(db.pool);
     sessions = {
@@ -89,7 +94,7 @@ export async function runWorker(config: Config, db: Database | null, conns: Redi
   } else {
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
-  const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions });
+  const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions, requested });
   await worker.start();
   return worker;
 }

@@ -8,6 +8,9 @@ import { createApp } from './app.js';
 import type { RedisConnections } from './redis/index.js';
 import { closeQueues, createQueues } from './jobs/producer.js';
 import { startReaper } from './streams/reaper.js';
+import { Reconciler } from './streams/reconciler.js';
+import type { RequestedStreams } from './streams/requested.js';
+import { jobSender } from './jobs/producer.js';
 import { FeedHub } from './streams/feed.js';
 import { requireToken } from './routes/auth.js';
 import { streamRouter } from './routes/stream.js';
@@ -30,6 +33,8 @@ export interface WebExtras {
   checks?: HealthDeps['checks'];
   /** Attach socket.io (or anything else) to the HTTP server. */
   attach?: (server: http.Server, deps: { feed: FeedHub; guard: SocketGuard; conns: RedisConnections }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
+  /** The requested streams (PostgreSQL): starts are recorded, stops forget them, the reconciler runs here too. */
+  requested?: RequestedStreams;
 }
 
 /** `conns`: the process's Redis connections (src/roles.ts opens them; their opener closes them). */
@@ -42,8 +47,8 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
   const security = await createSecurity(config, redis, { currentPollId: extras.currentPollId });
 
   const app = createApp([
-    streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN }),
-    streamsApiRouter({ redis, queues, requireToken: guard }),
+    streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
+    streamsApiRouter({ redis, queues, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
     hlsRouter({ hlsDir: config.HLS_DIR }),
     healthRouter({
       redis,
@@ -63,6 +68,18 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
   const attached = extras.attach ? await extras.attach(server, { feed, guard: security.socket, conns }) : null;
   realtime = attached?.stats;
   const stopReaper = startReaper(redis, config.HEARTBEAT_TTL_SECONDS * 1000 + 5000);
+  const reconciler = extras.requested
+    ? new Reconciler({
+        redis,
+        requested: extras.requested,
+        jobs: jobSender(queues),
+        graceMs: config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
+        everyMs: config.RECONCILE_SECONDS * 1000,
+        resumeOnStart: config.RESUME_ON_START,
+        scope: config.QUEUE_PREFIX,
+      })
+    : null;
+  reconciler?.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,6 +104,7 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
       closed = true;
       stopReaper();
       untrack.forEach((u) => u());
+      await reconciler?.stop();
       const serverClosed = new Promise((r) => server.close(r));
       feed.close();
       server.closeIdleConnections();

@@ -109,7 +109,7 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
     await call('post', '/stream/stop', { body: { streamKey: a }, status: 409 });
     await call('get', '/stream/feed', { path: `/stream/feed?streamKey=${a}`, status: 200 });
     await call('post', '/api/stream', { body: { streamKey: b, screenId: 'testcard' }, status: 201 });
-    await call('post', '/api/stream', { body: { streamKey: b }, status: 400 });
+    await call('post', '/api/stream', { body: { streamKey: uniqueKey('oa-c'), screenId: 'no-such-screen' }, status: 400 });
     await call('delete', '/api/stream', { path: `/api/stream?streamKey=${b}`, status: 200 });
     await call('delete', '/api/stream', { path: '/api/stream', status: 400 });
 

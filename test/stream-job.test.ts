@@ -10,6 +10,10 @@ import type { StartContext, StartResult } from '../src/jobs/job-context.js';
 import { reserveStream } from '../src/streams/state.js';
 import type { StartPayload } from '../src/streams/schema.js';
 import { testConfig, uniqueKey, waitFor } from './helpers/env.js';
+import { closeQueues, createQueues, jobSender } from '../src/jobs/producer.js';
+import { migrate, openDatabase, type Database } from '../src/db/index.js';
+import { PgRequestedStreams } from '../src/streams/requested-pg.js';
+import type { RequestedStreams } from '../src/streams/requested.js';
 
 describe('StreamJob and its stop signals', function () {
   this.timeout(60_000);
@@ -17,10 +21,14 @@ describe('StreamJob and its stop signals', function () {
   let redis: Redis;
   const made: string[] = [];
 
-  before(() => {
+  let db: Database;
+  before(async () => {
     redis = new Redis(config.REDIS_URL);
+    db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: '' });
+    await migrate(db.pool);
   });
   after(async () => {
+    await db?.close();
     for (const k of made) await redis.del(keys.state(k), keys.stopRequested(k), keys.lease(k));
     if (made.length) await redis.srem(keys.active(), ...made);
     redis.disconnect();
@@ -36,7 +44,7 @@ describe('StreamJob and its stop signals', function () {
     shutdown(): void;
   }
 
-  async function startJob(label: string): Promise<Running> {
+  async function startJob(label: string, requested?: RequestedStreams): Promise<Running> {
     const key = uniqueKey(label);
     made.push(key);
     const payload: StartPayload = { taskId: crypto.randomUUID(), streamKey: key, screenId: 'testcard', fps: 10, quality: 60, requestedAt: Date.now() / 1000 };
@@ -47,6 +55,7 @@ describe('StreamJob and its stop signals', function () {
       config,
       redis,
       workerId: `test-worker-${label}`,
+      requested,
       shuttingDown: new Promise<void>((r) => (shutdown = r)),
       onControl: (k, stop) => {
         controls.set(k, stop);
@@ -86,17 +95,55 @@ describe('StreamJob and its stop signals', function () {
     expect(await redis.exists(keys.lease(r.key))).to.equal(0);
   });
 
-  it('stops on worker shutdown and clears its keys', async () => {
+  it('on worker shutdown leaves the stream requested: its state stays, its lease is freed', async () => {
     const r = await startJob('shutdown');
     r.shutdown();
-    expect(await r.done).to.include({ outcome: 'stopped', reason: 'shutdown' });
-    await expectCleared(r);
+    expect(await r.done).to.include({ outcome: 'handed-off', reason: 'handed over (worker shutting down)' });
+    expect(await redis.hget(keys.state(r.key), 'active')).to.equal('true');
+    expect(await redis.hget(keys.state(r.key), 'task_id')).to.equal(r.payload.taskId);
+    expect(await redis.exists(keys.lease(r.key))).to.equal(0);
+    expect(await redis.exists(keys.ended(r.payload.taskId))).to.equal(0);
+  });
+
+  it('hands over: lease released and the task enqueued again (same id) while the stream still runs', async () => {
+    const r = await startJob('handover');
+    const queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false });
+    try {
+      const sender = jobSender(queues);
+      let framesAtRequeue = -1;
+      const requeue = sender.requeue;
+      sender.requeue = async (p) => {
+        await requeue(p);
+        framesAtRequeue = Number(await redis.hget(keys.state(r.key), 'frames'));
+      };
+      await r.job.handOver(sender);
+      expect((await sender.startJobs()).waiting.has(r.payload.taskId)).to.equal(true);
+      // The stream was still rendering when its task was enqueued again (FFmpeg ends after).
+      expect(framesAtRequeue).to.be.above(0);
+      expect(await r.done).to.include({ outcome: 'handed-off' });
+      expect(await redis.hget(keys.state(r.key), 'active')).to.equal('true');
+      expect(await redis.hget(keys.state(r.key), 'last_error')).to.match(/^handed over by worker test-worker-handover/);
+      expect(await redis.exists(keys.lease(r.key))).to.equal(0);
+      await sender.cancel(r.payload.taskId);
+    } finally {
+      await closeQueues(queues);
+    }
+  });
+
+  it('a stopped stream is no longer requested (row deleted, note left for other processes)', async () => {
+    const requested = new PgRequestedStreams(db.pool);
+    const r = await startJob('unrequest', requested);
+    await requested.put({ streamKey: r.key, taskId: r.payload.taskId, payload: { ...r.payload } });
+    r.control();
+    expect(await r.done).to.include({ outcome: 'stopped', reason: 'requested' });
+    expect(await requested.get(r.key)).to.equal(null);
+    expect(await redis.get(keys.ended(r.payload.taskId))).to.equal('requested');
   });
 
   it('stops when it loses its lease, leaving the stream to the new owner', async () => {
     const r = await startJob('lease');
     await redis.set(keys.lease(r.key), 'another-worker', 'PX', 10_000);
-    expect(await r.done).to.include({ outcome: 'stopped', reason: 'lease lost' });
+    expect(await r.done).to.include({ outcome: 'handed-off', reason: 'lease lost' });
     expect(await redis.hget(keys.state(r.key), 'active')).to.equal('true');
     expect(await redis.get(keys.lease(r.key))).to.equal('another-worker');
   });
@@ -104,7 +151,7 @@ describe('StreamJob and its stop signals', function () {
   it('stops when another task owns the state hash, leaving it alone', async () => {
     const r = await startJob('replaced');
     await redis.hset(keys.state(r.key), 'task_id', 'another-task');
-    expect(await r.done).to.include({ outcome: 'stopped', reason: 'replaced by another task' });
+    expect(await r.done).to.include({ outcome: 'handed-off', reason: 'replaced by another task' });
     expect(await redis.hget(keys.state(r.key), 'task_id')).to.equal('another-task');
   });
 

@@ -123,4 +123,32 @@ describe('streams/feed (FeedHub)', function () {
     hub.endStream(key, 'stopped again');
     expect(await got).to.equal(`data: ${Buffer.from([0xff, 0xd8]).toString('base64')}\n\ndata: stream_stopped\n\n`);
   });
+
+  it('closing the hub (web shutting down) tells its viewers to reconnect, never stream_stopped', async () => {
+    const ownSub = new Redis(REDIS_URL);
+    const own = new FeedHub(new Subscriber(ownSub), redis);
+    const srv = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.flushHeaders();
+      void own.add(key, res as unknown as Response);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const got = new Promise<string>((resolve) => {
+        http.get(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve(body));
+        });
+      });
+      await waitFor(() => own.clientStats(key).length === 1, 5000, 10, 'the client attached');
+      own.close();
+      expect(await got).to.equal('retry: 1000\n\n');
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+      ownSub.disconnect();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // The stream parameters' one schema source: every router body and job payload accepts and
 // refuses exactly what it did before the schemas were merged (the golden file was captured from
-// the three separate schemas), and the web role's scene catalog agrees with the real registry.
+// the three separate schemas; issue 9 made createBody's screenId optional), and the web role's scene catalog agrees with the real registry.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { z } from 'zod';
@@ -68,6 +68,13 @@ describe('streams/schema', () => {
         expect([a, b, c], `${field}=${v}`).to.deep.equal([a, a, a]);
       }
     }
+  });
+
+  it('takes the seeds\' screen ids as aliases and answers the scene\'s own id', () => {
+    expect(checkScreen('testcard')).to.equal('testcard');
+    expect(checkScreen('test')).to.equal('testcard');
+    expect(checkScreen('poll')).to.equal('poll');
+    expect(() => checkScreen('toString')).to.throw(/unknown screenId/);
   });
 
   it('refuses an unknown screen id with a 400 listing the known ones', () => {

@@ -46,4 +46,19 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX stream_sessions_key_started ON stream_sessions (stream_key, started_at DESC);
     `,
   },
+  {
+    id: 2,
+    name: 'requested_streams',
+    sql: `
+      -- Desired state: the streams that stay on air until stopped. Redis is rebuilt from here.
+      -- payload is the whole start payload, so fields added to it later ride along.
+      CREATE TABLE requested_streams (
+        stream_key   text        PRIMARY KEY,
+        task_id      text        NOT NULL,
+        payload      jsonb       NOT NULL,
+        requested_at timestamptz NOT NULL DEFAULT now(),
+        updated_at   timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

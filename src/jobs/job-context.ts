@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { BroadcastFactory } from '../render/broadcast.js';
+import type { RequestedStreams } from '../streams/requested.js';
 
 /** Records stream sessions (start, stop, counters) in the database; absent without one. */
 export interface SessionRecorder {
@@ -37,6 +38,8 @@ export interface StartContext {
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
   sceneData?: SceneDataSource;
+  /** The requested streams (PostgreSQL); absent in a worker without a database. */
+  requested?: RequestedStreams;
 }
 
 export interface StartResult {

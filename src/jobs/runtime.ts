@@ -1,5 +1,6 @@
 // The worker role: consumes the three queues, runs start jobs (one per live stream), answers
-// stop and status jobs, heartbeats, and reconciles dead workers' streams.
+// stop and status jobs, heartbeats, keeps unowned streams' health honest (reaper), runs the
+// reconciler when it has the requested streams, and hands its streams over when told to stop.
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -8,7 +9,11 @@ import { keys } from '../keys.js';
 import type { RedisConnections, Subscriber, Unsubscribe } from '../redis/index.js';
 import { log } from '../logger.js';
 import { JOBS } from './definitions.js';
-import { closeQueues, createQueues, type Queues } from './producer.js';
+import { closeQueues, createQueues, jobSender, type Queues } from './producer.js';
+import { closeQueue } from '../queue.js';
+import type { JobSender } from '../streams/control.js';
+import { Reconciler } from '../streams/reconciler.js';
+import type { RequestedStreams } from '../streams/requested.js';
 import type { BroadcastFactory } from '../render/broadcast.js';
 import { readState, requestStop, toStatus } from '../streams/state.js';
 import { startReaper } from '../streams/reaper.js';
@@ -26,6 +31,8 @@ export interface WorkerOptions {
   /** Scene data held by this thread, forwarded to each stream's render thread (the live poll). */
   sceneData?: SceneDataSource;
   workerId?: string;
+  /** The requested streams (PostgreSQL): the job forgets a stopped stream, the reconciler runs here too. */
+  requested?: RequestedStreams;
 }
 
 export class WorkerRuntime {
@@ -35,6 +42,11 @@ export class WorkerRuntime {
   /** Live data for the scenes of this worker's streams (one poll view for all of them). */
   readonly sceneFeeds: SceneFeeds;
   private queues: Queues | null = null;
+  /** Producer-side queues: hand-overs and the reconciler enqueue through these. */
+  private producer: Queues | null = null;
+  private sender: JobSender | null = null;
+  private reconciler: Reconciler | null = null;
+  private readonly jobs = new Map<StreamJob, Promise<StartResult>>();
   private readonly controls = new Map<string, (reason: string) => void>();
   private readonly destControls = new Map<string, () => void>();
   private readonly timers: Array<() => void> = [];
@@ -66,7 +78,9 @@ export class WorkerRuntime {
     this.offDestControl = await this.subscriber.subscribe(keys.destControl(), (streamKey) => this.destControls.get(streamKey.toString())?.());
 
     const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true, watch: this.redis }));
-    await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
+    const producer = (this.producer = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: false, watch: this.redis }));
+    this.sender = jobSender(producer);
+    await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready(), producer.start.ready()]);
     this.timers.push(trackQueues(q));
     const ctx: StartContext = {
       config: this.config,
@@ -82,6 +96,7 @@ export class WorkerRuntime {
           if (this.destControls.get(streamKey) === changed) this.destControls.delete(streamKey);
         };
       },
+      requested: this.opts.requested,
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -94,9 +109,13 @@ export class WorkerRuntime {
       observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
       this.active += 1;
+      const streamJob = new StreamJob(ctx, payload);
+      const run = streamJob.execute();
+      this.jobs.set(streamJob, run);
       try {
-        return await new StreamJob(ctx, payload).execute();
+        return await run;
       } finally {
+        this.jobs.delete(streamJob);
         this.active -= 1;
       }
     });
@@ -120,6 +139,18 @@ export class WorkerRuntime {
     await this.beat();
     this.timers.push(every(3000, () => this.beat()));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
+    if (this.opts.requested) {
+      this.reconciler = new Reconciler({
+        redis: this.redis,
+        requested: this.opts.requested,
+        jobs: this.sender,
+        graceMs: this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
+        everyMs: this.config.RECONCILE_SECONDS * 1000,
+        resumeOnStart: this.config.RESUME_ON_START,
+        scope: this.config.QUEUE_PREFIX,
+      });
+      this.reconciler.start();
+    }
     logger.info(`worker ${this.workerId} ready (up to ${this.config.WORKER_CONCURRENCY} streams)`);
   }
 
@@ -134,14 +165,27 @@ export class WorkerRuntime {
       .exec();
   }
 
-  /** Stop every stream this worker runs, stop taking jobs, leave Redis (the connections are the opener's). Safe to call twice. */
+  /**
+   * Hand every stream over, stop taking jobs, leave Redis. Safe to call twice.
+   * Order matters: (1) the start queue closes at once, so this worker takes no job (not even its
+   * own handed-over ones) and bee-queue forgets the running jobs (a job that finishes after its
+   * queue closed writes nothing, so it cannot delete the new job of the same id); (2) each
+   * stream releases its lease and is enqueued again, while its FFmpeg still runs; (3) the
+   * streams stop, leaving their state for the next owner.
+   */
   async close(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.shutdownSignal();
     this.timers.forEach((t) => t());
+    await this.reconciler?.stop();
     const q = this.queues;
-    if (q) await closeQueues(q, timeoutMs);
+    // bee-queue's close(timeout) rejects when jobs are still running: expected here.
+    if (q) await q.start.close(1).catch(() => {});
+    if (this.sender) await Promise.all([...this.jobs.keys()].map((j) => j.handOver(this.sender!)));
+    this.shutdownSignal();
+    await Promise.race([Promise.allSettled(this.jobs.values()), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (q) await Promise.all([closeQueue(q.stop, 2000), closeQueue(q.status, 2000)]);
+    if (this.producer) await closeQueues(this.producer);
     await this.sceneFeeds.close();
     await this.offControl?.();
     await this.offDestControl?.();

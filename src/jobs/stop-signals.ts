@@ -20,6 +20,11 @@ export function handedOver(reason: string): boolean {
   return reason === 'lease lost' || reason === 'replaced by another task';
 }
 
+/** Reasons that end the request itself (the stream is stopped, not moved to another worker). */
+export function endsRequest(reason: string): boolean {
+  return reason === 'requested' || reason === 'state removed' || reason === 'failed';
+}
+
 /** Redis's run_id changes when the server restarts. */
 export async function serverRunId(redis: Redis): Promise<string> {
   return /run_id:(\w+)/.exec(await redis.info('server'))?.[1] ?? '';
@@ -43,6 +48,7 @@ export class StopSignals {
   /** Resolves at the first stop, whatever its source. */
   readonly stopped = new Promise<void>((r) => (this.wake = r));
   private runId = '';
+  private polls = 0;
 
   constructor(private readonly o: StopSignalsOptions) {}
 
@@ -76,6 +82,7 @@ export class StopSignals {
     const { redis, streamKey, taskId } = this.o;
     const [stopKey, owner] = await Promise.all([redis.exists(keys.stopRequested(streamKey)), redis.hget(keys.state(streamKey), 'task_id')]);
     if (stopKey) return this.fire('requested');
+    this.polls += 1;
     if (!owner) {
       const runId = await serverRunId(redis);
       if (runId === this.runId) return this.fire('state removed');
@@ -83,6 +90,16 @@ export class StopSignals {
       logger.warn(`Redis restarted: restoring the state of ${this.o.who}`);
       await this.o.restore();
     } else if (owner !== taskId) return this.fire('replaced by another task');
+    else if (this.polls % 5 === 0) {
+      // The reconciler may have written the state back first (from the requested streams,
+      // without this worker's fields): a changed run id says Redis restarted under us.
+      const runId = await serverRunId(redis);
+      if (runId !== this.runId) {
+        this.runId = runId;
+        logger.warn(`Redis restarted: restoring the state of ${this.o.who}`);
+        await this.o.restore();
+      }
+    }
     if (!(await holdLease(redis, streamKey, this.o.workerId, this.o.leaseTtlMs))) return this.fire('lease lost');
     return false;
   }

@@ -1,9 +1,8 @@
 // The start job, one object per running stream (parity with the Celery `start_streaming_task`):
-//   claim()     — is the task still the stream's? take its lease, mark it ours in the state hash;
-//   run()       — the render pipeline (its own thread), frames onto the bus, a heartbeat a second,
-//                 until one of the stop signals (stop-signals.ts) fires;
-//   heartbeat() — the polled stop sources, then health and counters into the state hash;
-//   release()   — clear the keys (unless another worker owns the stream now), end the session.
+// claim() takes the task's lease and marks it ours; run() renders (its own thread) and publishes
+// until a stop signal (stop-signals.ts); heartbeat() polls the stop sources and writes health and
+// counters; release() settles what the end leaves (stream-end.ts); handOver() (worker shutting
+// down) releases the lease and enqueues the task again before FFmpeg ends, for another worker.
 import os from 'node:os';
 import { log, errMessage, redactKey } from '../logger.js';
 import { keys } from '../keys.js';
@@ -13,16 +12,16 @@ import { publishFrame } from '../streams/bus.js';
 import { holdLease, releaseLease } from '../streams/lease.js';
 import type { StartPayload } from '../streams/schema.js';
 import { clearState, readState, restoreState, updateState, type Health } from '../streams/state.js';
+import type { JobSender } from '../streams/control.js';
 import { every } from '../every.js';
 import { trackStream } from '../metrics/sources.js';
 import type { StartContext, StartResult } from './job-context.js';
-import { StopSignals, handedOver } from './stop-signals.js';
+import { StopSignals, endsRequest } from './stop-signals.js';
+import { settleStreamEnd } from './stream-end.js';
 import { broadcastError, broadcastHealth, JobDestinations } from './job-destinations.js';
 import type { DestinationConfig } from '../streams/destinations.js';
 
 const logger = log('STREAMING-TASK');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 
 export class StreamJob {
   private readonly key: string;
@@ -43,6 +42,9 @@ export class StreamJob {
   private failure: string | null = null;
   private readonly destinations: JobDestinations;
   private startDestinations: DestinationConfig[] | undefined;
+  /** Set by handOver(): the heartbeat stops renewing the lease, claim() gives up. */
+  private handingOver = false;
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: StartContext,
@@ -87,8 +89,13 @@ export class StreamJob {
       return { ...this.base, outcome: 'stopped', reason: 'stopped before start' };
     }
     if (!(await this.acquireLease())) {
+      if (this.handingOver) return { ...this.base, outcome: 'handed-off', reason: 'worker shutting down' };
       logger.warn(`stream ${this.who} is held by another live worker; leaving it there`);
       return { ...this.base, outcome: 'skipped', reason: 'held by another worker' };
+    }
+    if (this.handingOver) {
+      await releaseLease(redis, this.key, workerId).catch(() => {});
+      return { ...this.base, outcome: 'handed-off', reason: 'worker shutting down' };
     }
 
     // A takeover (the previous worker died: SIGKILL, lost host) counts as a restart.
@@ -109,7 +116,9 @@ export class StreamJob {
       health: 'starting',
       heartbeat_at: Date.now() / 1000,
       restarts: this.restarts,
-      ...(takeover ? { last_error: `taken over from worker ${state.worker_id}` } : {}),
+      queued_at: '',
+      // A takeover says so; a stream that waited for a worker or was handed over is fine now.
+      last_error: takeover ? `taken over from worker ${state.worker_id}` : state.last_error?.startsWith('handed over') ? state.last_error : '',
     });
     // A Redis that restarts comes back empty: the state hash vanishing then is no stop request.
     await this.signals.init();
@@ -165,7 +174,7 @@ export class StreamJob {
       }
       untrack = trackStream({ streamKey: this.key, pipeline, previews: () => this.published });
 
-      stopHeartbeat = every(1000, () => this.heartbeat(), {
+      stopHeartbeat = every(1000, () => (this.beating = this.heartbeat()), {
         // The stream goes on while Redis is away; say so once, not every second.
         onFail: (err) => logger.warn(`heartbeat of ${this.who} failing (the stream goes on): ${errMessage(err)}`),
         onRecover: () => logger.info(`heartbeat of ${this.who} is back`),
@@ -187,7 +196,7 @@ export class StreamJob {
   /** Once a second: the polled stop sources, then health and counters. */
   async heartbeat(): Promise<void> {
     this.beats += 1;
-    if (await this.signals.poll()) return;
+    if (this.handingOver || (await this.signals.poll())) return;
     const pipeline = this.pipeline!;
     const s = pipeline.stats();
     const bs = pipeline.broadcast();
@@ -202,6 +211,8 @@ export class StreamJob {
       ...(bs ? { output_fps: bs.fps, bitrate_kbps: bs.bitrateKbps ?? '' } : {}),
       ...(lastError ? { last_error: lastError } : {}),
       ...this.destinations.statusFields(bs),
+      // How long every destination has been unreachable (unix seconds), while reconnecting.
+      down_since: health === 'reconnecting' && bs?.downSince ? bs.downSince / 1000 : '',
     });
     if (this.hasBroadcast) await this.destinations.refresh();
     if (this.beats === 1 || this.beats % 60 === 0) logger.debug(`stream ${this.who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
@@ -209,36 +220,50 @@ export class StreamJob {
 
   /** Clean up after run(): the stream's keys (unless handed over), the lease, the session. */
   async release(): Promise<StartResult> {
-    const { redis, workerId } = this.ctx;
     const stopReason = this.signals.reason;
     const failure = this.failure;
     const s = this.pipeline?.stats() ?? { frames: 0, dropped: 0 };
     const bs = this.pipeline?.broadcast();
-    const reason = failure ? `failed: ${failure}` : stopReason;
-    if (handedOver(stopReason)) {
-      logger.warn(`stream ${this.who}: ${stopReason}; leaving its state to the new owner`);
-    } else {
-      if (failure) await updateState(redis, this.key, this.p.taskId, { last_error: failure, frames: s.frames, dropped: s.dropped }).catch(() => {});
-      await clearState(redis, this.key, this.p.taskId, reason, { keepFailed: !!failure }).catch((err) =>
-        logger.error(`could not clear the state of ${this.who}: ${errMessage(err)}`),
-      );
-      await releaseLease(redis, this.key, workerId).catch(() => {});
-    }
-    if (this.sessionId !== null) {
-      await this.ctx.sessions
-        ?.end(this.sessionId, {
-          stopReason: reason,
-          frames: s.frames,
-          dropped: s.dropped,
-          restarts: this.restarts + (bs?.restarts ?? 0),
-          lastError: failure ?? bs?.lastError ?? null,
-        })
-        .catch((err) => logger.warn(`could not record the session end: ${errMessage(err)}`));
-    }
+    const reason = failure ? `failed: ${failure}` : stopReason === 'shutdown' ? 'handed over (worker shutting down)' : stopReason;
+    await settleStreamEnd(this.ctx, this.p, {
+      who: this.who,
+      stopReason,
+      failure,
+      reason,
+      frames: s.frames,
+      dropped: s.dropped,
+      restarts: this.restarts + (bs?.restarts ?? 0),
+      lastError: failure ?? bs?.lastError ?? null,
+      sessionId: this.sessionId,
+    });
     const fields = { ...this.fields(), durationMs: this.startedAt ? Date.now() - this.startedAt * 1000 : undefined, frames: s.frames, dropped: s.dropped };
     if (failure) logger.error(`❌ stream ${this.who} failed: ${failure}`, fields);
-    else logger.info(`✅ stream ${this.who} stopped (${stopReason}; ${s.frames} frames, ${s.dropped} dropped)`, fields);
-    return { ...this.base, outcome: failure ? 'failed' : 'stopped', reason, frames: s.frames };
+    else logger.info(`✅ stream ${this.who} stopped (${reason}; ${s.frames} frames, ${s.dropped} dropped)`, fields);
+    const outcome = failure ? 'failed' : endsRequest(stopReason) ? 'stopped' : 'handed-off';
+    return { ...this.base, outcome, reason, frames: s.frames };
+  }
+
+  /**
+   * The worker is shutting down: hand the stream to another worker before FFmpeg ends. The
+   * heartbeat stops renewing the lease (an in-flight renewal is awaited), the lease is released
+   * and the task enqueued again under its own id; then the stream stops here ('shutdown'),
+   * leaving its state and its request in place. Without another worker the job waits in the
+   * queue (or the reconciler enqueues it) until a worker starts again.
+   */
+  async handOver(jobs: JobSender): Promise<void> {
+    if (this.signals.reason || this.handingOver) return;
+    this.handingOver = true;
+    const { redis, workerId } = this.ctx;
+    try {
+      await this.beating.catch(() => {});
+      await updateState(redis, this.key, this.p.taskId, { last_error: `handed over by worker ${workerId} (shutting down)`, queued_at: Date.now() / 1000 });
+      await releaseLease(redis, this.key, workerId);
+      await jobs.requeue(this.p);
+      logger.info(`stream ${this.who} handed over: task ${this.p.taskId} enqueued again`);
+    } catch (err) {
+      logger.warn(`could not hand stream ${this.who} over (the reconciler will enqueue it again): ${errMessage(err)}`);
+    }
+    this.signals.stop('shutdown');
   }
 
   /** The fields of this job's log lines (the logger redacts `stream`). */
@@ -249,9 +274,9 @@ export class StreamJob {
   /** Wait until we hold the lease; a dead owner's lease expires within its TTL. */
   private async acquireLease(): Promise<boolean> {
     const deadline = Date.now() + this.ttlMs + 2000;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.handingOver) {
       if (await holdLease(this.ctx.redis, this.key, this.ctx.workerId, this.ttlMs)) return true;
-      await sleep(500);
+      await new Promise((r) => setTimeout(r, 500));
     }
     return false;
   }

@@ -33,6 +33,8 @@ export interface BroadcastStatus {
   /** Each RTMP destination's own status. */
   destinations: OutputStatus[];
   hls: OutputStatus | null;
+  /** Since when (ms epoch) every destination has been down (reconnecting); null while any is live. */
+  downSince?: number | null;
 }
 
 export interface ThreadCounters {

@@ -10,6 +10,7 @@ import { startStream, stopStream, streamStatus } from '../streams/control.js';
 import { isActive, readState } from '../streams/state.js';
 import { endResponse, type FeedHub } from '../streams/feed.js';
 import { jobSender, type Queues } from '../jobs/producer.js';
+import type { RequestedStreams } from '../streams/requested.js';
 import { parse } from './parse.js';
 
 const logger = log('STREAM-API');
@@ -32,6 +33,8 @@ export interface StreamRouteDeps {
   feed: FeedHub;
   requireToken: RequestHandler;
   defaultScreen: string;
+  /** The requested streams (PostgreSQL): a start is recorded there, a stop forgets it. */
+  requested?: RequestedStreams;
 }
 
 export function streamRouter(d: StreamRouteDeps): Router {
@@ -42,8 +45,7 @@ export function streamRouter(d: StreamRouteDeps): Router {
     logger.info('POST /stream/start received');
     const body = parse(startBody, req.body);
     const streamKey = body.streamKey ?? getDefaultStreamKey();
-    const screenId = body.screenId ?? d.defaultScreen;
-    checkScreen(screenId);
+    const screenId = checkScreen(body.screenId ?? d.defaultScreen);
     logger.info(`current state in Redis: ${JSON.stringify((await readState(d.redis, streamKey)) ?? {})}`);
     logger.info('starting streaming task...');
     const { taskId } = await startStream(d.redis, jobs, {
@@ -52,7 +54,7 @@ export function streamRouter(d: StreamRouteDeps): Router {
       fps: body.fps,
       quality: body.quality,
       broadcastFps: body.broadcastFps,
-    });
+    }, d.requested);
     res.json({
       success: true,
       status: 'starting',
@@ -69,7 +71,7 @@ export function streamRouter(d: StreamRouteDeps): Router {
     logger.info('POST /stream/stop received');
     const body = parse(stopBody, req.body);
     const streamKey = body.streamKey ?? getDefaultStreamKey();
-    const { taskId, streamTaskId } = await stopStream(d.redis, jobs, streamKey);
+    const { taskId, streamTaskId } = await stopStream(d.redis, jobs, streamKey, 'requested', d.requested);
     res.json({ success: true, status: 'stopping', message: 'stop signal sent', task_id: taskId, stream_task_id: streamTaskId });
   });
 

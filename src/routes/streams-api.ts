@@ -11,10 +11,12 @@ import { notFound } from '../errors.js';
 import { startStream, stopStream } from '../streams/control.js';
 import { listActive } from '../streams/state.js';
 import { jobSender, type Queues } from '../jobs/producer.js';
+import type { RequestedStreams } from '../streams/requested.js';
 import { parse } from './parse.js';
 
 export const createBody = z.strictObject({
-  screenId: screenIdSchema,
+  // Optional: the default scene (DEFAULT_SCREEN); seed ids such as `test` are accepted.
+  screenId: screenIdSchema.optional(),
   streamKey: streamKeySchema,
   ...startParams,
 });
@@ -41,7 +43,17 @@ function view(s: StreamStatus) {
   };
 }
 
-export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken: RequestHandler }): Router {
+export interface StreamsApiDeps {
+  redis: Redis;
+  queues: Queues;
+  requireToken: RequestHandler;
+  /** The scene of a stream started without a screenId (DEFAULT_SCREEN). */
+  defaultScreen?: string;
+  /** The requested streams (PostgreSQL): a start is recorded there, a stop forgets it. */
+  requested?: RequestedStreams;
+}
+
+export function streamsApiRouter(d: StreamsApiDeps): Router {
   const r = Router();
   const jobs = jobSender(d.queues);
 
@@ -78,14 +90,14 @@ export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken
 
   r.post('/api/stream', d.requireToken, async (req, res) => {
     const body = parse(createBody, req.body);
-    checkScreen(body.screenId);
-    const { taskId } = await startStream(d.redis, jobs, body);
-    res.status(201).json({ success: true, streamKey: body.streamKey, screenId: body.screenId, taskId });
+    const screenId = checkScreen(body.screenId ?? d.defaultScreen ?? 'poll');
+    const { taskId } = await startStream(d.redis, jobs, { ...body, screenId }, d.requested);
+    res.status(201).json({ success: true, streamKey: body.streamKey, screenId, taskId });
   });
 
   r.delete('/api/stream', d.requireToken, async (req, res) => {
     const q = parse(deleteQuery, req.query);
-    const { taskId } = await stopStream(d.redis, jobs, q.streamKey);
+    const { taskId } = await stopStream(d.redis, jobs, q.streamKey, 'requested', d.requested);
     res.json({ success: true, streamKey: q.streamKey, taskId });
   });
 

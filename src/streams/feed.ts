@@ -11,6 +11,11 @@ import { isActive } from './state.js';
 const logger = log('STREAM-FEED');
 
 export const STOPPED_MESSAGE = 'data: stream_stopped\n\n';
+/**
+ * What a web process that shuts down sends its viewers instead: the stream goes on (another
+ * replica serves it), so EventSource is told to reconnect after 1 s, and nothing says stopped.
+ */
+export const RECONNECT_MESSAGE = 'retry: 1000\n\n';
 /** Proxies close idle connections: a comment line now and then keeps them open. */
 const PING_MS = 15_000;
 
@@ -107,15 +112,15 @@ export class FeedHub {
   }
 
   /** Close every SSE client of a stream with the parity message. Safe to call any number of times. */
-  endStream(streamKey: string, reason: string): void {
+  endStream(streamKey: string, reason: string, last: string = STOPPED_MESSAGE): void {
     const set = this.clients.get(streamKey);
     if (!set?.size) return;
-    logger.info(`stream ${redactKey(streamKey)} inactive (${reason}), closing ${set.size} SSE connection(s)`);
+    logger.info(`stream ${redactKey(streamKey)} ${last === STOPPED_MESSAGE ? 'inactive' : 'left'} (${reason}), closing ${set.size} SSE connection(s)`);
     for (const c of [...set]) {
       // Out of the fan-out first: a stalled client's socket may not close for a long time, and
       // neither a frame, a ping nor a second end may be written to a response already ended.
       this.remove(streamKey, c);
-      endResponse(c.res);
+      endResponse(c.res, last);
     }
   }
 
@@ -167,7 +172,8 @@ export class FeedHub {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchTimer);
-    for (const key of [...this.clients.keys()]) this.endStream(key, 'server shutting down');
+    // The streams go on: viewers reconnect to another web process, never told stream_stopped.
+    for (const key of [...this.clients.keys()]) this.endStream(key, 'server shutting down', RECONNECT_MESSAGE);
     this.bus.close();
   }
 }
@@ -179,8 +185,8 @@ function write(res: Response, chunk: string | Buffer): boolean {
   return true;
 }
 
-/** End a response with the parity message, once: a second end() would throw write-after-end. */
-export function endResponse(res: Response): void {
+/** End a response with the parity message (or another last chunk), once: a second end() would throw write-after-end. */
+export function endResponse(res: Response, last: string = STOPPED_MESSAGE): void {
   if (res.writableEnded || res.destroyed) return;
-  res.end(STOPPED_MESSAGE);
+  res.end(last);
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { STREAM_KEY_RE } from '../config.js';
 import { badRequest } from '../errors.js';
-import { sceneIds } from '../render/scenes/catalog.js';
+import { resolveSceneId, sceneIds } from '../render/scenes/catalog.js';
 
 export const streamKeySchema = z.string().regex(STREAM_KEY_RE, 'stream key: 1-64 characters of A-Z a-z 0-9 _ -');
 export const screenIdSchema = z.string().min(1).max(64);
@@ -75,8 +75,12 @@ export const statusPayload = z.object({
 export type StartPayload = z.infer<typeof startPayload>;
 export type StopPayload = z.infer<typeof stopPayload>;
 
-/** A screen id must name a scene; answered as a 400 that lists the known ones. */
-export function checkScreen(screenId: string): void {
-  const known = sceneIds();
-  if (!known.includes(screenId)) throw badRequest(`unknown screenId "${screenId}"`, { field: 'screenId', known });
+/**
+ * A screen id must name a scene (or a seed's alias of one, such as `test`); answered as a 400
+ * that lists the known ones. Returns the scene's own id, which is what the job carries.
+ */
+export function checkScreen(screenId: string): string {
+  const scene = resolveSceneId(screenId);
+  if (!scene) throw badRequest(`unknown screenId "${screenId}"`, { field: 'screenId', known: sceneIds() });
+  return scene;
 }

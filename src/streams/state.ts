@@ -5,7 +5,7 @@ import { keys } from '../keys.js';
 import { defineScripts } from '../redis/index.js';
 import { publishEvent } from './bus.js';
 
-export type Health = 'queued' | 'starting' | 'live' | 'reconnecting' | 'failed';
+export type Health = 'queued' | 'waiting' | 'starting' | 'live' | 'reconnecting' | 'failed';
 
 /** What `GET /stream/status` answers: the Python shape first, then ours. */
 export interface StreamStatus {
@@ -26,6 +26,8 @@ export interface StreamStatus {
   worker_id: string | null;
   heartbeat_at: number | null;
   broadcast_fps: number | null;
+  /** While reconnecting: since when (unix seconds) the destination has been down. */
+  down_since: number | null;
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
@@ -50,6 +52,7 @@ export function toStatus(streamKey: string, h: Record<string, string> | null): S
     worker_id: s.worker_id || null,
     heartbeat_at: num(s.heartbeat_at),
     broadcast_fps: num(s.broadcast_fps),
+    down_since: num(s.down_since),
   };
 }
 

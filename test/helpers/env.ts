@@ -62,3 +62,23 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, s
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
 }
+
+/**
+ * Forget this run's requested streams (issue 9): a test that failed half-way must not leave a
+ * row that a later test's reconciler would bring back on air.
+ */
+export async function forgetRequestedStreams(): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  try {
+    await client.connect();
+    // This run's rows, and test rows an interrupted run left behind (older than 10 minutes).
+    await client.query(`DELETE FROM requested_streams WHERE stream_key LIKE $1 OR (stream_key LIKE 't-%' AND updated_at < now() - interval '10 minutes')`, [
+      `t-%-${RUN_ID}-%`,
+    ]);
+  } catch {
+    /* no table yet, or no database: nothing to forget */
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

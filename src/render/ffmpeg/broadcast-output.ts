@@ -34,6 +34,7 @@ export class BroadcastOutput {
 
   status(): BroadcastStatus {
     const s = this.encoder.stats();
+    const destinations = this.fanout.destinations();
     return {
       health: s.health,
       restarts: s.restarts,
@@ -42,7 +43,9 @@ export class BroadcastOutput {
       bitrateKbps: s.bitrateKbps,
       restartReasons: s.restartReasons,
       pid: s.pid,
-      destinations: this.fanout.destinations(),
+      destinations,
+      // Every destination down: since the last of them went down (the stream is off air since then).
+      downSince: destinations.length && destinations.every((d) => d.health !== 'live') ? Math.max(...destinations.map((d) => d.since)) * 1000 : null,
       hls: this.fanout.hlsStatus(),
     };
   }

@@ -13,6 +13,18 @@ export const SCENE_CATALOG: readonly SceneInfo[] = [
   { id: 'timecode', description: 'Render time as a machine-readable bar (for latency measurement) and a clock' },
 ];
 
+/**
+ * Screen ids of the seeds (the Next.js version's screens) accepted as names of our scenes, so
+ * the seeds' own examples work verbatim: `{"screenId":"test"}` is the test card.
+ */
+export const SCENE_ALIASES: Readonly<Record<string, string>> = { test: 'testcard' };
+
+/** The scene a screen id names (an alias resolved); undefined when it names none. */
+export function resolveSceneId(id: string): string | undefined {
+  const canonical = Object.hasOwn(SCENE_ALIASES, id) ? SCENE_ALIASES[id] : id;
+  return isSceneId(canonical) ? canonical : undefined;
+}
+
 export function sceneIds(): string[] {
   return SCENE_CATALOG.map((s) => s.id);
 }
