@@ -64,6 +64,8 @@ export const keys = {
   tally: (pollId: string | number) => `sf:tally:${pollId}`,
   /** set: voter ids that voted in a poll. */
   voters: (pollId: string | number) => `sf:voters:${pollId}`,
-  /** pub/sub channel (JSON): poll updates (tallies, new poll). */
+  /** pub/sub channel (JSON): poll updates (tallies, a poll closed, new poll). */
   pollEvents: () => 'sf:poll:events',
+  /** string, TTL: the web node that runs the poll show (closes, reveals, opens the next); its lease. */
+  pollShowLease: () => 'sf:poll:show:lease',
 } as const;

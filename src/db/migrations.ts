@@ -46,4 +46,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX stream_sessions_key_started ON stream_sessions (stream_key, started_at DESC);
     `,
   },
+  {
+    // Issue 11, the poll show. Numbered after the issue so it cannot collide with migrations
+    // other branches append meanwhile (ids only need to be unique; they run in id order).
+    id: 11,
+    name: 'poll_show_winner_reveal_queue',
+    sql: `
+      ALTER TABLE polls
+        ADD COLUMN winner       jsonb,
+        ADD COLUMN reveal_at    timestamptz,
+        ADD COLUMN reveal_until timestamptz;
+
+      -- Polls waiting their turn on air, first in first out; the show takes the head.
+      CREATE TABLE poll_queue (
+        id               serial PRIMARY KEY,
+        question         text        NOT NULL,
+        options          jsonb       NOT NULL,
+        duration_seconds integer,
+        created_at       timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
