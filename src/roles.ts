@@ -11,6 +11,7 @@ import { openDatabase, migrate, SessionRepository, redactUrl, type Database } fr
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
+import { pollsAdminRouter } from './routes/polls-admin.js';
 import { attachRealtime } from './realtime/index.js';
 import { log } from './logger.js';
 
@@ -35,13 +36,20 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   const redis = createRedis(config.REDIS_URL, 'polls');
   const subscriber = createRedis(config.REDIS_URL, 'polls-sub', { subscriber: true });
   await waitReady(redis, 5000);
-  const polls = new PollService({ pool: db.pool, redis, subscriber, generator: createGenerator(config) });
+  const polls = new PollService({
+    pool: db.pool,
+    redis,
+    subscriber,
+    generator: createGenerator(config),
+    // The show loop runs on every web node; a Redis lease lets one of them drive it at a time.
+    show: { durationSeconds: config.POLL_DURATION_SECONDS, revealSeconds: config.REVEAL_SECONDS, run: true },
+  });
   await polls.start();
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, {
-    routers: ({ requireToken }) => [pollRouter({ polls, requireToken })],
+    routers: ({ requireToken }) => [pollsAdminRouter({ polls, requireToken }), pollRouter({ polls, requireToken })],
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
       // GET /api/poll answered before Express: it is the hottest read (every viewer polls it).

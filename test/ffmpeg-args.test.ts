@@ -53,6 +53,20 @@ describe('buildFfmpegArgs', () => {
     expect(args[args.indexOf('-s') + 1]).to.equal('640x360');
   });
 
+  it('AUDIO_FILE: the file looped for ever instead of silence, normalised to the chosen loudness', () => {
+    const args = buildFfmpegArgs({ ...base, audioFile: '/srv/music/bed.mp3', loudnessLufs: -23 });
+    expect(args).to.deep.equal([
+      ...head.slice(0, head.indexOf('-f', 10)),
+      '-stream_loop', '-1', '-i', '/srv/music/bed.mp3',
+      ...head.slice(head.indexOf('-c:v'), head.indexOf('-c:a')),
+      '-af', 'loudnorm=I=-23:TP=-2:LRA=7',
+      ...head.slice(head.indexOf('-c:a')),
+      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', '10000000',
+      'rtmp://a.example:1935/live/sk_live_123',
+    ]);
+    expect(buildFfmpegArgs({ ...base, audioFile: '/a.ogg' })).to.include('loudnorm=I=-23:TP=-2:LRA=7');
+  });
+
   it('refuses an empty output list', () => {
     expect(() => buildFfmpegArgs({ ...base, outputs: [] })).to.throw(/at least one output/);
   });

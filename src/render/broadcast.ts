@@ -1,5 +1,6 @@
 // Builds each stream's broadcast (one supervised FFmpeg) from the config, as plans a render
 // thread runs. RTMP_URL unset or "off": previews only, no FFmpeg.
+import fs from 'node:fs';
 import type { Config } from '../config.js';
 import type { BroadcastPlan } from './thread-protocol.js';
 import { log } from '../logger.js';
@@ -24,6 +25,7 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
     return undefined;
   }
   const ffmpeg = await resolveFfmpeg(config.FFMPEG_PATH); // logs which binary it picked
+  if (config.AUDIO_FILE && !fs.existsSync(config.AUDIO_FILE)) throw new Error(`AUDIO_FILE ${config.AUDIO_FILE} does not exist`);
   const bases = config.RTMP_URL!;
   return (streamKey: string, fps: number): BroadcastPlan => ({
     ffmpegPath: ffmpeg.path,
@@ -37,6 +39,8 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
       videoBitrate: config.VIDEO_BITRATE,
       audioBitrate: config.AUDIO_BITRATE,
       outputs: parseRtmpUrls(bases, streamKey),
+      audioFile: config.AUDIO_FILE,
+      loudnessLufs: config.AUDIO_LOUDNESS_LUFS,
     },
   });
 }
