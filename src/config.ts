@@ -9,6 +9,14 @@ const bool = z
 
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
+const HEX = /^#[0-9a-fA-F]{6}$/;
+const colours = (def: string, min: number, max: number) =>
+  z
+    .string()
+    .default(def)
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((l) => l.length >= min && l.length <= max && l.every((c) => HEX.test(c)), `${min}-${max} colours like #e63946, comma-separated`);
+
 /** Stream keys travel in URLs, Redis keys and RTMP paths: keep them to a safe alphabet. */
 export const STREAM_KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -71,6 +79,22 @@ export const envSchema = z
     // --- end issue 10 ---
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     METRICS_TOKEN: z.string().min(8, 'METRICS_TOKEN must be at least 8 characters').optional(),
+    // The poll show (issue 11).
+    POLL_DURATION_SECONDS: int(120, 0, 7 * 24 * 3600),
+    REVEAL_SECONDS: int(8, 5, 600),
+    PUBLIC_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'PUBLIC_URL must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    BRAND_NAME: z.string().max(40).default('STREAM FIGHTER'),
+    THEME_BACKGROUND: colours('#0b1020,#1c1330', 1, 2),
+    THEME_ACCENT: colours('#e63946', 1, 1),
+    THEME_OPTION_COLOURS: colours('#e63946,#3a86ff,#ffb703,#2ec4b6', 4, 4),
+    LOGO_FILE: z.string().optional(),
+    AUDIO_FILE: z.string().optional(),
+    AUDIO_LOUDNESS_LUFS: z.coerce.number().min(-40).max(-10).default(-23),
   });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'HOST'> & { HOST: string };

@@ -70,8 +70,10 @@ export const keys = {
   tally: (pollId: string | number) => `sf:tally:${pollId}`,
   /** set: voter ids that voted in a poll. */
   voters: (pollId: string | number) => `sf:voters:${pollId}`,
-  /** pub/sub channel (JSON): poll updates (tallies, new poll). */
+  /** pub/sub channel (JSON): poll updates (tallies, a poll closed, new poll). */
   pollEvents: () => 'sf:poll:events',
+  /** string, TTL: the web node that runs the poll show (closes, reveals, opens the next); its lease. */
+  pollShowLease: () => 'sf:poll:show:lease',
 
   // --- issue 10 (src/security/) ---
   /** string: the HMAC key of voter cookies, made once by the first web node (SET NX) unless VOTER_SECRET is set. */

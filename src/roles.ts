@@ -14,6 +14,7 @@ import { PgRequestedStreams } from './streams/requested-pg.js';
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
+import { pollsAdminRouter } from './routes/polls-admin.js';
 import { attachRealtime } from './realtime/index.js';
 import { log } from './logger.js';
 import { trackViewers } from './metrics/index.js';
@@ -42,14 +43,22 @@ export function connectRedis(config: Config, name: string): Promise<RedisConnect
 
 export async function runWeb(config: Config, db: Database, conns: RedisConnections): Promise<WebRole> {
   setDefaultStreamKey(config.DEFAULT_STREAM_KEY);
-  const polls = new PollService({ pool: db.pool, redis: conns.redis, subscriber: conns.sub, generator: createGenerator(config) });
+  const polls = new PollService({
+    pool: db.pool,
+    redis: conns.redis,
+    subscriber: conns.sub,
+    generator: createGenerator(config),
+    // The show loop runs on every web node; a Redis lease lets one of them drive it at a time.
+    show: { durationSeconds: config.POLL_DURATION_SECONDS, revealSeconds: config.REVEAL_SECONDS, run: true },
+  });
   await polls.start();
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
 
   const web = await startWeb(config, conns, {
     requested: new PgRequestedStreams(db.pool),
-    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
+    // The admin router first: /api/polls/queue is not a poll id.
+    routers: ({ requireToken, votes }) => [pollsAdminRouter({ polls, requireToken }), pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {

@@ -35,29 +35,27 @@ for (const kind of DATABASE_KINDS) {
 
     it('migrates an empty database, then finds nothing to do', async () => {
       expect(await tables(t.db.pool)).to.deep.equal([]);
-      expect(await migrate(t.db.pool)).to.deep.equal([1, 2]);
-      expect(await tables(t.db.pool)).to.deep.equal(['polls', 'requested_streams', 'schema_migrations', 'stream_sessions', 'votes']);
+      const { migrations } = await import('../src/db/migrations.js');
+      expect(await migrate(t.db.pool)).to.deep.equal(migrations.map((m) => m.id));
+      expect(await tables(t.db.pool)).to.include.members(['poll_queue', 'polls', 'schema_migrations', 'stream_sessions', 'votes']);
       expect(await migrate(t.db.pool)).to.deep.equal([]);
-      const { rows } = await t.db.pool.query('SELECT id, name FROM schema_migrations');
-      expect(rows).to.deep.equal([
-        { id: 1, name: 'polls_votes_sessions' },
-        { id: 2, name: 'requested_streams' },
-      ]);
+      const { rows } = await t.db.pool.query('SELECT id, name FROM schema_migrations ORDER BY id');
+      expect(rows).to.deep.equal(migrations.map((m) => ({ id: m.id, name: m.name })));
     });
 
     it('applies only the new migrations on an already-migrated database', async () => {
-      const extra = [{ id: 90, name: 'test_extra', sql: 'CREATE TABLE test_extra (x int)' }];
+      const extra = [{ id: 1002, name: 'test_extra', sql: 'CREATE TABLE test_extra (x int)' }];
       const { migrations } = await import('../src/db/migrations.js');
-      expect(await migrate(t.db.pool, [...migrations, ...extra])).to.deep.equal([90]);
+      expect(await migrate(t.db.pool, [...migrations, ...extra])).to.deep.equal([1002]);
       expect(await migrate(t.db.pool, [...migrations, ...extra])).to.deep.equal([]);
       await t.db.pool.query('DROP TABLE test_extra');
-      await t.db.pool.query('DELETE FROM schema_migrations WHERE id = 90');
+      await t.db.pool.query('DELETE FROM schema_migrations WHERE id = 1002');
     });
 
     it('rolls back a failing migration entirely', async () => {
       const bad = [
-        { id: 93, name: 'half', sql: 'CREATE TABLE half_done (x int)' },
-        { id: 94, name: 'broken', sql: 'CREATE TABLE broken (x nosuchtype)' },
+        { id: 1003, name: 'half', sql: 'CREATE TABLE half_done (x int)' },
+        { id: 1004, name: 'broken', sql: 'CREATE TABLE broken (x nosuchtype)' },
       ];
       const { migrations } = await import('../src/db/migrations.js');
       let err: unknown;
@@ -69,7 +67,7 @@ for (const kind of DATABASE_KINDS) {
       expect(String(err)).to.match(/nosuchtype/);
       expect(await tables(t.db.pool)).to.not.include('half_done');
       const { rows } = await t.db.pool.query('SELECT max(id) AS m FROM schema_migrations');
-      expect(rows[0].m).to.equal(2);
+      expect(rows[0].m).to.equal(Math.max(...migrations.map((m) => m.id)));
     });
 
     it('survives two migrate() calls at once on an empty database (two processes starting)', async () => {
@@ -78,7 +76,8 @@ for (const kind of DATABASE_KINDS) {
         // A second process is a second pool (for PGlite: connected to the embedded server's URL).
         const other = await fresh.openAnother();
         const results = await Promise.all([migrate(fresh.db.pool), migrate(other.pool), migrate(fresh.db.pool)]);
-        expect(results.map((r) => r.length).sort()).to.deep.equal([0, 0, 2]);
+        const { migrations } = await import('../src/db/migrations.js');
+        expect(results.map((r) => r.length).sort()).to.deep.equal([0, 0, migrations.length]);
         expect(await tables(fresh.db.pool)).to.include.members(['polls', 'votes', 'stream_sessions']);
       } finally {
         await fresh.cleanup();

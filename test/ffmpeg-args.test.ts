@@ -44,6 +44,21 @@ describe('buildEncoderArgs', () => {
   });
 });
 
+describe('buildEncoderArgs with AUDIO_FILE', () => {
+  it('loops the file for ever instead of silence, normalised to the chosen loudness', () => {
+    const args = buildEncoderArgs({ ...base, audioFile: '/srv/music/bed.mp3', loudnessLufs: -23 });
+    const silent = buildEncoderArgs(base);
+    expect(args).to.deep.equal([
+      ...silent.slice(0, silent.indexOf('lavfi') - 1),
+      '-stream_loop', '-1', '-i', '/srv/music/bed.mp3',
+      ...silent.slice(silent.indexOf('-c:v'), silent.indexOf('-c:a')),
+      '-af', 'loudnorm=I=-23:TP=-2:LRA=7',
+      ...silent.slice(silent.indexOf('-c:a')),
+    ]);
+    expect(buildEncoderArgs({ ...base, audioFile: '/a.ogg' })).to.include('loudnorm=I=-23:TP=-2:LRA=7');
+  });
+});
+
 describe('buildDestinationArgs / buildHlsArgs', () => {
   it('a destination copies the stream (no encoder) to FLV over RTMP', () => {
     expect(buildDestinationArgs('rtmp://a.example:1935/live/sk_live_123')).to.deep.equal([

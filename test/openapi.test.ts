@@ -123,6 +123,15 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
     await call('get', '/api/polls/:id', { path: `/api/polls/${gen.closed.id}`, status: 200 });
     await call('get', '/api/polls/:id', { path: '/api/polls/99999999', status: 404 });
     await call('get', '/api/polls/:id', { path: '/api/polls/x', status: 400 });
+    await call('get', '/api/polls', { path: '/api/polls?limit=2', status: 200 });
+    await call('get', '/api/polls', { path: '/api/polls?limit=0', status: 400 });
+    const queued = (await call('post', '/api/polls/queue', { body: { question: 'Queued in the contract test?', options: ['Yes', 'No'] }, status: 201 })).body;
+    await call('post', '/api/polls/queue', { body: { question: 'One option?', options: ['Only'] }, status: 400 });
+    await call('get', '/api/polls/queue', { status: 200 });
+    await call('delete', '/api/polls/queue/:id', { path: `/api/polls/queue/${queued.id}`, status: 200 });
+    await call('delete', '/api/polls/queue/:id', { path: `/api/polls/queue/${queued.id}`, status: 404 });
+    await call('post', '/api/poll/close', { body: {}, status: 200 });
+    await call('post', '/api/poll/close', { body: {}, status: 409 });
 
     await waitFor(async () => (await request(url).get('/api/sessions')).body.sessions?.[0]?.stoppedAt, 10_000, 100, 'a closed session');
     const sessions = (await call('get', '/api/sessions', { path: `/api/sessions?streamKey=${a}&limit=5`, status: 200 })).body;

@@ -183,7 +183,7 @@ describe('poll live view (real Redis)', function () {
       const other: unknown[] = [];
       feeds.feed('testcard', (x) => other.push(x))();
       const got: (PollView | null)[][] = [[], []];
-      const offs = got.map((list) => feeds.feed('poll', (x) => list.push(x as PollView | null)));
+      const offs = got.map((list) => feeds.feed('poll', (x) => list.push((x as { poll: PollView | null }).poll)));
       expect(got[0][0]).to.equal(null); // at once: nothing read yet
       await waitFor('the first read', () => got.every((l) => l.at(-1)?.id === d.id));
       const counts = (await store.apply(d.id, [{ voterId: 'v', option: 'B' }]))!;

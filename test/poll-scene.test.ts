@@ -1,6 +1,7 @@
 // The poll scene: golden images of known states (compared pixel by pixel within a small
 // tolerance), the easing, its per-stream state, and data handed to a real render thread.
 // Regenerate the references after an intended change: UPDATE_GOLDEN=1 npx mocha test/poll-scene.test.ts
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,8 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { registerFonts } from '../src/render/fonts.js';
 import type { FrameInfo } from '../src/render/scene.js';
 import { getScene, sceneIds } from '../src/render/scenes/index.js';
-import { countdownText, drawPoll, easeTowards, pollSceneState, shares, type PollSceneData } from '../src/render/scenes/poll.js';
+import { countdownText, drawPoll, easeTowards, pollSceneState, shares, type PollSceneData, type PollSceneInput } from '../src/render/scenes/poll.js';
+import { pollPhase } from '../src/render/scenes/poll-phase.js';
 import { ThreadedPipeline } from '../src/render/threaded-pipeline.js';
 import { buildView, toOptions } from '../src/polls/tally.js';
 import type { PollDef } from '../src/polls/types.js';
@@ -34,12 +36,24 @@ function def(over: Partial<PollDef> & { labels: string[] }): PollDef {
     id: 42,
     question: 'Who wins: Ryu or Ken?',
     options: toOptions({ question: '', options: labels }),
-    createdAt: new Date(T0 - 30_000).toISOString(),
+    createdAt: new Date(T0 - 55_000).toISOString(),
     endsAt: null,
     closedAt: null,
     ...rest,
   };
 }
+
+/** Renders what a stream's state would draw at `info.timeMs` after the poll was handed in (bars settled). */
+function renderInput(input: PollSceneInput, info = frame()): Buffer {
+  const state = pollSceneState();
+  state.set(input);
+  state.frame(info.timeMs - 10_000);
+  return render(state.frame(info.timeMs), info);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A poll closed 3 s before T0, its reveal from 1.5 s before T0 for 8 s. */
+const revealTimes = { endsAt: iso(T0 - 3000), closedAt: iso(T0 - 3000), revealAt: iso(T0 - 1500), revealUntil: iso(T0 + 6500) };
 
 function render(data: PollSceneData, info = frame()): Buffer {
   registerFonts();
@@ -104,6 +118,79 @@ describe('poll scene', function () {
     await expectGolden('poll-scene-2-options.png', render({ poll, shown: [0.2, 0.5] }), outDir);
   });
 
+  it('matches the golden images of each phase: closed, reveal (winner), reveal (tie), with and without the QR code', async () => {
+    const labels = ['Ryu', 'Ken', 'Chun-Li'];
+    const counts = { A: 12, B: 30, C: 5 };
+    const closed = buildView(def({ labels, endsAt: iso(T0 - 500) }), counts, T0);
+    expect(closed.phase).to.equal('closed');
+    await expectGolden('poll-scene-closed.png', renderInput({ poll: closed }), outDir);
+    const reveal = buildView(def({ labels, ...revealTimes }), counts, T0);
+    expect(reveal.phase).to.equal('reveal');
+    expect(reveal.winner).to.deep.equal({ keys: ['B'], labels: ['Ken'], votes: 30, tie: false });
+    await expectGolden('poll-scene-reveal.png', renderInput({ poll: reveal }), outDir);
+    await expectGolden('poll-scene-reveal-qr.png', renderInput({ poll: reveal, show: { voteUrl: 'https://polls.example.com/vote' } }), outDir);
+    const tie = buildView(def({ labels: ['Ryu', 'Ken'], ...revealTimes }), { A: 30, B: 30 }, T0);
+    expect(tie.winner?.tie).to.equal(true);
+    await expectGolden('poll-scene-reveal-tie.png', renderInput({ poll: tie }), outDir);
+    // Reveal animation: the banner slides in, so the picture half a second in differs from later.
+    const early = renderInput({ poll: reveal }, frame({ timeMs: Date.parse(revealTimes.revealAt) + 100 }));
+    expect((await pixelDiff(early, renderInput({ poll: reveal }))).ratio).to.be.greaterThan(0.01);
+  });
+
+  it('matches the golden images: three options with the QR code, and long text that wraps and never overflows', async () => {
+    const three = buildView(def({ labels: ['Rushdown', 'Zoning', 'Grappler'], endsAt: iso(T0 + 8_000) }), { A: 10, B: 5, C: 7 });
+    await expectGolden('poll-scene-3-options-qr.png', renderInput({ poll: three, show: { voteUrl: 'https://polls.example.com/vote' } }), outDir);
+    const long = buildView(
+      def({
+        question: 'Scorpion versus Sub-Zero on the frozen bridge at midnight, final round, no meter left: who takes it when the lights go out and the crowd goes silent?',
+        labels: ['A long option label that will not fit next to its counts at all, really, it goes on', 'Short', 'Another option that is rather long indeed'],
+        endsAt: iso(T0 + 65_000),
+      }),
+      { A: 3, B: 2, C: 1 },
+    );
+    await expectGolden('poll-scene-long-text.png', renderInput({ poll: long }), outDir);
+    const longTwo = buildView(def({ labels: ['The fighter with the longest name you have ever seen on a poll', 'And the other one, also with a really long name'], endsAt: iso(T0 + 65_000) }), { A: 3, B: 2 });
+    await expectGolden('poll-scene-long-2-options.png', renderInput({ poll: longTwo }), outDir);
+  });
+
+  it('the QR code on air decodes to the vote address (zbarimg), at 720p and 1080p', () => {
+    const url = 'https://polls.example.com/vote';
+    const poll = buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'], endsAt: iso(T0 + 65_000) }), { A: 1234, B: 987, C: 321, D: 45 });
+    for (const size of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+      const file = path.join(outDir, `qr-${size.height}.png`);
+      fs.writeFileSync(file, renderInput({ poll, show: { voteUrl: url } }, frame(size)));
+      expect(execFileSync('zbarimg', ['--raw', '-q', file], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim()).to.equal(url);
+    }
+  });
+
+  it('shows no vote address at all without one', async () => {
+    const poll = buildView(def({ labels: ['Ryu', 'Ken'], endsAt: iso(T0 + 65_000) }), {});
+    const file = path.join(outDir, 'no-qr.png');
+    fs.writeFileSync(file, renderInput({ poll, show: { voteUrl: null } }));
+    expect(() => execFileSync('zbarimg', ['--raw', '-q', file], { stdio: 'pipe' })).to.throw();
+  });
+
+  it('moves with nobody voting: frames 1 s apart differ (background, clock, countdown, the light on the bars)', async () => {
+    const poll = buildView(def({ labels: ['Ryu', 'Ken'], endsAt: iso(T0 + 65_000) }), { A: 3, B: 1 });
+    for (const p of [poll, buildView(def({ labels: ['Ryu', 'Ken'], endsAt: null }), {}), buildView(def({ labels: ['Ryu', 'Ken'], ...revealTimes }), { A: 3, B: 1 }, T0)]) {
+      const a = renderInput({ poll: p }, frame({ timeMs: T0 }));
+      const b = renderInput({ poll: p }, frame({ timeMs: T0 + 1000 }));
+      expect((await pixelDiff(a, b, 4)).ratio, `${p.phase} moves`).to.be.greaterThan(0.002);
+    }
+  });
+
+  it('phase from the clock: voting → closed → reveal', () => {
+    const times = { endsAt: iso(T0), closedAt: null as string | null, revealAt: null as string | null, revealUntil: null as string | null };
+    expect(pollPhase(times, T0 - 1)).to.equal('voting');
+    expect(pollPhase(times, T0)).to.equal('closed');
+    expect(pollPhase({ ...times, endsAt: null }, T0 + 1e9)).to.equal('voting'); // manual: open until closed
+    const closed = { ...times, closedAt: iso(T0 + 100), revealAt: iso(T0 + 1500), revealUntil: iso(T0 + 9500) };
+    expect(pollPhase(closed, T0 + 1000)).to.equal('closed');
+    expect(pollPhase(closed, T0 + 1500)).to.equal('reveal');
+    expect(pollPhase(closed, T0 + 60_000)).to.equal('reveal'); // until the next poll replaces it
+    expect(pollPhase({ ...closed, revealAt: null, revealUntil: null }, T0 + 2000)).to.equal('closed'); // closed by /api/poll/generate
+  });
+
   it('the comparison notices a real change', async () => {
     const poll = buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'], endsAt: new Date(T0 + 65_000).toISOString() }), { A: 1234, B: 987, C: 321, D: 45 });
     const moved = render({ poll, shown: [0.2, 0.3, 0.4, 0.1] });
@@ -136,7 +223,7 @@ describe('poll scene', function () {
 
   it('its state shows a handed-in poll at the next frame, eases the bars, and starts a new poll from zero', () => {
     const state = pollSceneState({ tauMs: 100 });
-    expect(state.frame(T0)).to.deep.equal({ poll: null, shown: [] }); // the waiting screen
+    expect(state.frame(T0)).to.include({ poll: null }); // the waiting screen
     const d = def({ id: 900001, labels: ['Ryu', 'Ken'] });
     state.set(buildView(d, { A: 1 }));
     let data = state.frame(T0 + 33);
@@ -155,7 +242,7 @@ describe('poll scene', function () {
     state.set(buildView(def({ id: 900002, question: 'Next?', labels: ['X', 'Y', 'Z'] }), {}));
     expect(state.frame(T0 + 833).shown).to.deep.equal([0, 0, 0]);
     state.set(null);
-    expect(state.frame(T0 + 866)).to.deep.equal({ poll: null, shown: [] });
+    expect(state.frame(T0 + 866)).to.deep.include({ poll: null, shown: [] });
   });
 
   it('draws the data handed to a stream\'s render thread (setSceneData), before and after its start', async function () {

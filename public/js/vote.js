@@ -57,7 +57,7 @@
     }
     state.poll = p;
     $('question').textContent = p.question;
-    const ended = p.endsAt && Date.parse(p.endsAt) <= Date.now();
+    const ended = !!p.closedAt || (p.endsAt && Date.parse(p.endsAt) <= Date.now());
     p.options.forEach((o, i) => {
       const b = container.children[i];
       b.querySelector('.bar').style.width = o.percent + '%';
@@ -77,7 +77,17 @@
       const res = await fetch('/api/poll', { cache: 'no-store' });
       if (res.status === 404) { applyPoll(null); return; }
       if (!res.ok) throw new Error('HTTP ' + res.status);
-      applyPoll(await res.json());
+      let p = await res.json();
+      // /vote?poll=<id> (a link or QR code of one poll): once another poll is on, that poll's result.
+      const wanted = Number(new URLSearchParams(location.search).get('poll')) || null;
+      if (wanted && p.id !== wanted) {
+        const old = await fetch('/api/polls/' + wanted, { cache: 'no-store' });
+        if (old.ok) {
+          p = await old.json();
+          setStatus('Poll #' + wanted + ' is over: these are its results. Vote in the current poll at /vote.', 'warn');
+        }
+      }
+      applyPoll(p);
     } catch (err) {
       if (!state.poll) $('question').textContent = 'Cannot reach the server — retrying…';
     }

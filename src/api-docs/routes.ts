@@ -7,6 +7,7 @@ import { createBody, deleteQuery, destParams, keyParams } from '../routes/stream
 import { destinationInput } from '../streams/schema.js';
 import { generateBody, pollIdParams, voteBody } from '../routes/poll.js';
 import { sessionIdParams, sessionsQuery } from '../routes/sessions.js';
+import { pollListQuery, queueBody, queueIdParams } from '../routes/polls-admin.js';
 import * as S from './schemas.js';
 
 export interface ApiResponse {
@@ -114,6 +115,31 @@ export const ROUTES: ApiRoute[] = [
     method: 'post', path: '/api/poll/generate', tag: 'polls', auth: true, body: generateBody,
     summary: 'Close the open poll (keeping its tally) and open a new one.',
     responses: { 201: { description: 'the new poll and the closed one', schema: S.generateAnswer }, ...bad, ...authErr, ...down },
+  },
+  {
+    method: 'post', path: '/api/poll/close', tag: 'polls', auth: true,
+    summary: 'Close the open poll now: its winner is revealed (REVEAL_SECONDS), then the next poll opens.',
+    responses: { 200: { description: 'the closed poll', schema: S.pollClosed }, ...authErr, 409: err('no poll is open'), ...down },
+  },
+  {
+    method: 'get', path: '/api/polls', tag: 'polls', query: pollListQuery,
+    summary: 'Polls newest first with their final tallies and winners; `?limit&before=<id>` or `?limit&page=<n>`.',
+    responses: { 200: { description: 'a page of polls', schema: S.pollList }, ...bad, ...down },
+  },
+  {
+    method: 'get', path: '/api/polls/queue', tag: 'polls',
+    summary: 'The polls waiting their turn on air, first to go first.',
+    responses: { 200: { description: 'the queue', schema: S.pollQueue }, ...down },
+  },
+  {
+    method: 'post', path: '/api/polls/queue', tag: 'polls', auth: true, body: queueBody,
+    summary: 'Queue a poll (question, 2–4 options, optional durationSeconds: 0 = until closed by hand).',
+    responses: { 201: { description: 'queued', schema: S.pollQueued }, ...bad, ...authErr, ...down },
+  },
+  {
+    method: 'delete', path: '/api/polls/queue/:id', tag: 'polls', auth: true, params: queueIdParams,
+    summary: 'Take a poll off the queue.',
+    responses: { 200: { description: 'removed', schema: S.pollDequeued }, ...bad, ...authErr, 404: err('no such queued poll'), ...down },
   },
   {
     method: 'get', path: '/api/polls/:id', tag: 'polls', params: pollIdParams,

@@ -86,6 +86,7 @@ export const streamCreated = z.object({ success: z.literal(true), streamKey: str
 export const streamDeleted = z.object({ success: z.literal(true), streamKey: str, taskId: str });
 
 const pollOption = z.object({ key: str, label: str, votes: num, percent: num });
+const pollWinner = z.object({ keys: z.array(str), labels: z.array(str), votes: num, tie: z.boolean() });
 export const pollView = z.object({
   id: num,
   question: str,
@@ -94,7 +95,18 @@ export const pollView = z.object({
   createdAt: str,
   endsAt: nstr,
   closedAt: nstr,
+  /** The show: voting → closed → reveal (the winner) → the next poll. */
+  phase: z.enum(['voting', 'closed', 'reveal']).optional(),
+  winner: pollWinner.nullable().optional(),
+  revealAt: nstr.optional(),
+  revealUntil: nstr.optional(),
 });
+export const pollList = z.object({ polls: z.array(pollView), nextBefore: nnum, page: num.optional(), limit: num });
+const queuedPoll = z.object({ id: num, question: str, options: z.array(str), durationSeconds: nnum, createdAt: str });
+export const pollQueue = z.object({ queue: z.array(queuedPoll) });
+export const pollQueued = queuedPoll;
+export const pollDequeued = z.object({ ok: z.literal(true), id: num });
+export const pollClosed = z.object({ closed: pollView });
 export const voteAnswer = z.object({ ok: z.literal(true), pollId: num, option: str, poll: pollView });
 export const generateAnswer = z.object({ poll: pollView, closed: pollView.nullable() });
 

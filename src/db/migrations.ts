@@ -61,4 +61,24 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The poll show (winner, reveal, queue).
+    id: 3,
+    name: 'poll_show_winner_reveal_queue',
+    sql: `
+      ALTER TABLE polls
+        ADD COLUMN winner       jsonb,
+        ADD COLUMN reveal_at    timestamptz,
+        ADD COLUMN reveal_until timestamptz;
+
+      -- Polls waiting their turn on air, first in first out; the show takes the head.
+      CREATE TABLE poll_queue (
+        id               serial PRIMARY KEY,
+        question         text        NOT NULL,
+        options          jsonb       NOT NULL,
+        duration_seconds integer,
+        created_at       timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

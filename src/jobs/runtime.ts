@@ -19,7 +19,7 @@ import { readState, requestStop, toStatus } from '../streams/state.js';
 import { startReaper } from '../streams/reaper.js';
 import { every } from '../every.js';
 import type { SceneDataSource, SessionRecorder, StartContext, StartResult } from './job-context.js';
-import { SceneFeeds } from './scene-feeds.js';
+import { SceneFeeds, pollShowSettings } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
 import { observePickup, trackQueues } from '../metrics/index.js';
 
@@ -66,7 +66,7 @@ export class WorkerRuntime {
     this.workerId = opts.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.redis = conns.redis;
     this.subscriber = conns.sub;
-    this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber });
+    this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber }, { show: pollShowSettings(config) });
   }
 
   get runningStreams(): string[] {

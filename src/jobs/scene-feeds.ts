@@ -1,8 +1,11 @@
 // Live data for the scenes of this worker's streams, from its main thread: one live poll view
 // per worker process, shared by all its poll streams, started when the first one needs it
-// (a worker that runs no poll stream never listens to poll events).
+// (a worker that runs no poll stream never listens to poll events). The poll goes with the
+// show's settings from the config (theme, logo, the vote address on air).
 import type { Redis } from 'ioredis';
 import type { Subscriber } from '../redis/index.js';
+import type { Config } from '../config.js';
+import type { PollSceneShow } from '../render/scenes/poll.js';
 import { log, errMessage } from '../logger.js';
 import { PollLiveView } from '../polls/live-view.js';
 import { PollStore, type PollKeys } from '../polls/store.js';
@@ -13,8 +16,10 @@ const logger = log('STREAMING-TASK');
 export class SceneFeeds {
   private readonly polls: PollLiveView;
   private started: Promise<void> | null = null;
+  private readonly show: PollSceneShow | undefined;
 
-  constructor(clients: { redis: Redis; subscriber: Subscriber }, opts: { keys?: PollKeys; refreshMs?: number } = {}) {
+  constructor(clients: { redis: Redis; subscriber: Subscriber }, opts: { keys?: PollKeys; refreshMs?: number; show?: PollSceneShow } = {}) {
+    this.show = opts.show;
     this.polls = new PollLiveView({
       store: new PollStore(clients.redis, opts.keys),
       subscriber: clients.subscriber,
@@ -28,12 +33,26 @@ export class SceneFeeds {
     this.started ??= this.polls.start().catch((err) => {
       logger.warn(`the poll view did not start: ${errMessage(err)}`);
     });
-    const off = this.polls.subscribe((view) => push(view));
-    push(this.polls.current());
+    const off = this.polls.subscribe((view) => push({ poll: view, show: this.show }));
+    push({ poll: this.polls.current(), show: this.show });
     return off;
   };
 
   close(): Promise<void> {
     return this.polls.close();
   }
+}
+
+/** The poll scene's settings from the config: the vote page's full address only with PUBLIC_URL. */
+export function pollShowSettings(
+  config: Pick<Config, 'PUBLIC_URL' | 'BRAND_NAME' | 'THEME_BACKGROUND' | 'THEME_ACCENT' | 'THEME_OPTION_COLOURS' | 'LOGO_FILE'>,
+): PollSceneShow {
+  return {
+    voteUrl: config.PUBLIC_URL ? `${config.PUBLIC_URL}/vote` : null,
+    brand: config.BRAND_NAME,
+    background: config.THEME_BACKGROUND,
+    accent: config.THEME_ACCENT[0],
+    optionColours: config.THEME_OPTION_COLOURS,
+    logoFile: config.LOGO_FILE ?? null,
+  };
 }

@@ -173,7 +173,7 @@ export class PollLiveView implements PollReader {
       this.apply(poll, { authoritative: true, previous: ev.previous });
       // Votes counted between the event and now are in Redis only.
       this.background('new poll');
-    } else if (ev.type === 'tally') {
+    } else if (ev.type === 'tally' || ev.type === 'closed') {
       if (this.view && poll.id === this.view.id) this.show(mergeView(this.view, poll));
       else if (!this.view || poll.id > this.view.id) this.background('unknown poll'); // we missed its 'poll' event
     }

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { log, errMessage } from '../logger.js';
 import { countVotes, getOpenPoll, getPollById, totalVotes, votesOf } from './repo.js';
+import { getLatestPoll } from './show-repo.js';
 import type { PollStore } from './store.js';
 import { buildView } from './tally.js';
 import type { PollView } from './types.js';
@@ -68,8 +69,13 @@ export class TallyRecovery {
 
   /** Redis has no current poll (a restart, a flush): rebuild the open one from Postgres. null: none is open. */
   async restoreCurrent(): Promise<PollView | null> {
-    const open = await getOpenPoll(this.pool);
-    if (!open) return null;
+    let open = await getOpenPoll(this.pool);
+    if (!open) {
+      // Between polls, the one whose winner is being revealed is still on air.
+      const latest = await getLatestPoll(this.pool);
+      if (!latest?.revealUntil || Date.parse(latest.revealUntil) <= Date.now()) return null;
+      open = latest;
+    }
     await this.rebuild(open.id);
     await this.pointCurrentAt(open.id);
     const again = await this.store.readCurrent();

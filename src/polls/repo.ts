@@ -1,18 +1,18 @@
 // The record of polls and votes in Postgres: the source of truth the Redis tallies derive from.
 import type pg from 'pg';
 import type { PollDef, PollDraft } from './types.js';
-import { toOptions } from './tally.js';
+import { toOptions, winnerOf } from './tally.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-const POLL_COLUMNS = 'id, question, options, created_at, ends_at, closed_at, final_tally';
+export const POLL_COLUMNS = 'id, question, options, created_at, ends_at, closed_at, final_tally, winner, reveal_at, reveal_until';
 
 function iso(d: Date | string | null): string | null {
   return d === null ? null : new Date(d).toISOString();
 }
 
 export function rowToDef(r: Record<string, any>): PollDef {
-  return {
+  const def: PollDef = {
     id: Number(r.id),
     question: r.question,
     options: r.options,
@@ -20,7 +20,12 @@ export function rowToDef(r: Record<string, any>): PollDef {
     endsAt: iso(r.ends_at),
     closedAt: iso(r.closed_at),
     finalTally: r.final_tally ?? null,
+    revealAt: iso(r.reveal_at ?? null),
+    revealUntil: iso(r.reveal_until ?? null),
   };
+  // Polls closed before the winner was recorded: worked out from their final tally.
+  if (def.closedAt) def.winner = r.winner ?? (def.finalTally ? winnerOf(def, def.finalTally) : null);
+  return def;
 }
 
 export async function getOpenPoll(db: Queryable): Promise<PollDef | null> {
@@ -137,8 +142,8 @@ export async function rotatePoll(
       // The row lock above waited for vote inserts in flight; this count sees all of them.
       const final = await countVotes(client, Number(row.id));
       const { rows } = await client.query(
-        `UPDATE polls SET closed_at = now(), final_tally = $2::jsonb WHERE id = $1 RETURNING ${POLL_COLUMNS}`,
-        [row.id, JSON.stringify(final)],
+        `UPDATE polls SET closed_at = now(), final_tally = $2::jsonb, winner = $3::jsonb WHERE id = $1 RETURNING ${POLL_COLUMNS}`,
+        [row.id, JSON.stringify(final), JSON.stringify(winnerOf({ options: row.options }, final))],
       );
       closed = rowToDef(rows[0]);
     }

@@ -2,12 +2,15 @@
 // open one with its final tally), and with `autoNext` a 24/7 loop where each poll lasts
 // `durationSeconds` and the next opens `afterEndMs` after it ended. Any number of processes
 // may run the loop: Postgres decides (rotatePoll), the first to rotate an ended poll wins.
+// The show (polls/show.ts: countdown, reveal, queue) supersedes `autoNext` in the service;
+// `install` is how both put what Postgres decided on air.
 import type pg from 'pg';
 import { log, errMessage } from '../logger.js';
 import type { PollGenerator } from './generator.js';
 import type { PollLiveView } from './live-view.js';
 import type { TallyRecovery } from './recovery.js';
 import { getOpenPoll, rotatePoll } from './repo.js';
+import { getLatestPoll } from './show-repo.js';
 import type { PollStore } from './store.js';
 import { buildView } from './tally.js';
 import type { PollDef, PollDraft, PollView } from './types.js';
@@ -36,6 +39,8 @@ export interface PollRotationDeps {
   /** How long a closed poll's Redis keys live. */
   closedTtlSeconds: number;
   autoNext?: AutoNext;
+  /** How long the first poll on a fresh database lasts without `autoNext` (0 or unset: no end). */
+  durationSeconds?: number;
 }
 
 export class PollRotation {
@@ -64,6 +69,14 @@ export class PollRotation {
   async ensurePoll(): Promise<PollView> {
     const { pool, store, recovery, live } = this.d;
     let open = await getOpenPoll(pool);
+    const latest = open ? null : await getLatestPoll(pool);
+    if (latest?.revealUntil && Date.parse(latest.revealUntil) > Date.now()) {
+      // A restart during a winner reveal: the closed poll stays on air until the show moves on.
+      if (!(await store.read(latest.id))) await recovery.rebuild(latest.id);
+      await store.setCurrent(latest.id);
+      live.invalidate();
+      return (await live.refresh()) ?? buildView(latest, latest.finalTally ?? {});
+    }
     if (!open) {
       const draft = await this.d.generator.generate();
       const r = await rotatePoll(pool, draft, { onlyIfNone: true, endsAt: this.autoEndsAt() });
@@ -111,12 +124,12 @@ export class PollRotation {
   }
 
   private autoEndsAt(): Date | null {
-    const s = this.d.autoNext?.durationSeconds;
+    const s = this.d.autoNext?.durationSeconds ?? this.d.durationSeconds;
     return s ? new Date(Date.now() + s * 1000) : null;
   }
 
   /** Puts a poll Postgres just opened live in Redis, retires the closed one, and tells everyone. */
-  private async install(created: PollDef, closed: PollDef | null): Promise<{ poll: PollView; closed: PollView | null }> {
+  async install(created: PollDef, closed: PollDef | null): Promise<{ poll: PollView; closed: PollView | null }> {
     const { store, recovery, live } = this.d;
     await store.init(created);
     await recovery.pointCurrentAt(created.id);

@@ -12,9 +12,11 @@ import { PollLiveView } from './live-view.js';
 import { TallyRecovery } from './recovery.js';
 import { countVotes, getPollById } from './repo.js';
 import { PollRotation, type AutoNext, type GenerateOptions } from './rotation.js';
+import { PollShow, type ShowOptions } from './show.js';
+import { enqueuePoll, listPolls, listQueue, removeQueued, type QueuedPoll } from './show-repo.js';
 import { PollStore, pollKeys, type PollKeys } from './store.js';
 import { buildView } from './tally.js';
-import type { PollView } from './types.js';
+import type { PollDraft, PollView } from './types.js';
 import { PollVoting, type VoteResult } from './voting.js';
 
 export { VOTER_ID_RE, type VoteResult } from './voting.js';
@@ -40,8 +42,10 @@ export interface PollServiceOptions {
   closedTtlSeconds?: number;
   /** Period of the Redis-vs-Postgres check (default 30 s; 0 turns it off). */
   reconcileMs?: number;
-  /** A 24/7 loop of polls (see PollRotation). */
+  /** A 24/7 loop of polls (see PollRotation; superseded by `show`). */
   autoNext?: AutoNext;
+  /** The poll show (countdown, reveal, queue): its loop runs when `run` is true (see PollShow). */
+  show?: ShowOptions & { run?: boolean };
 }
 
 export class PollService {
@@ -52,6 +56,8 @@ export class PollService {
   private readonly recovery: TallyRecovery;
   private readonly voting: PollVoting;
   private readonly rotation: PollRotation;
+  /** Closing into the reveal and opening the next poll; its loop runs on one node at a time. */
+  readonly show: PollShow;
   private readonly closedCache = new Map<number, PollView>();
   private json: { of: PollView; text: string } | null = null;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -72,7 +78,12 @@ export class PollService {
     const recovery = this.recovery;
     this.voting = new PollVoting({ pool, store, live, recovery, maxBatch: opts.maxBatch, batchConcurrency: opts.batchConcurrency });
     const generator = opts.generator ?? new BuiltinGenerator();
-    this.rotation = new PollRotation({ pool, store, live, recovery, generator, closedTtlSeconds, autoNext: opts.autoNext });
+    const durationSeconds = opts.show?.durationSeconds;
+    this.rotation = new PollRotation({ pool, store, live, recovery, generator, closedTtlSeconds, autoNext: opts.autoNext, durationSeconds });
+    this.show = new PollShow(
+      { pool, store, live, rotation: this.rotation, generator, closedTtlSeconds },
+      opts.show ?? { durationSeconds: 0, revealSeconds: 8 },
+    );
   }
 
   /** Subscribes to poll events, and starts the periodic Redis-vs-Postgres check and the autoNext loop. */
@@ -86,6 +97,7 @@ export class PollService {
       this.reconcileTimer.unref();
     }
     this.rotation.start();
+    if (this.opts.show?.run) this.show.start();
   }
 
   /** Lets in-flight votes finish, then stops listening. Safe to call twice. */
@@ -94,6 +106,7 @@ export class PollService {
     this.closed = true;
     clearInterval(this.reconcileTimer);
     this.rotation.close();
+    await this.show.stop();
     this.recovery.close();
     await this.voting.drain();
     await this.live.close();
@@ -135,6 +148,38 @@ export class PollService {
   /** See PollRotation.rotateIfEnded. */
   rotateIfEnded(): Promise<PollView | null> {
     return this.rotation.rotateIfEnded();
+  }
+
+  /** Closes the open poll now into its winner reveal (the show opens the next). null: none was open. */
+  closeNow(): Promise<PollView | null> {
+    return this.show.closeNow();
+  }
+
+  /** Polls newest first with their final tallies and winners (the open one with live counts). */
+  async history(opts: { limit: number; before?: number; offset?: number }): Promise<{ polls: PollView[]; more: boolean }> {
+    const r = await listPolls(this.pool, opts);
+    const current = this.live.current();
+    const polls = await Promise.all(
+      r.polls.map(async (def) => {
+        if (def.closedAt) return buildView(def, def.finalTally ?? {});
+        if (current?.id === def.id) return current;
+        return buildView(def, (await this.store.read(def.id))?.counts ?? (await countVotes(this.pool, def.id)));
+      }),
+    );
+    return { polls, more: r.more };
+  }
+
+  /** Adds a poll to the end of the queue: it goes on air after the polls before it. */
+  enqueue(draft: PollDraft, durationSeconds: number | null): Promise<QueuedPoll> {
+    return enqueuePoll(this.pool, draft, durationSeconds);
+  }
+
+  queue(): Promise<QueuedPoll[]> {
+    return listQueue(this.pool);
+  }
+
+  dequeue(id: number): Promise<boolean> {
+    return removeQueued(this.pool, id);
   }
 
   /** Any poll by id: a closed one with its final tally, the open one with live counts. */

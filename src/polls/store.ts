@@ -6,6 +6,7 @@
 //   sf:tally:{id}     hash    option key → count (every option present, 0 included)
 //   sf:voters:{id}    set     voter ids that voted, plus "" as a marker that the set exists
 //   sf:poll:events    pub/sub JSON PollEvent
+//   sf:poll:show:lease string  the node running the show loop (polls/show.ts)
 //
 // A vote updates voters and tally in one script and only if the voter is new, so replaying a
 // vote is harmless: that is what lets us rebuild from Postgres while live votes keep arriving.
@@ -23,6 +24,7 @@ export interface PollKeys {
   tally(id: number): string;
   voters(id: number): string;
   events(): string;
+  showLease(): string;
 }
 
 export function pollKeys(prefix = ''): PollKeys {
@@ -32,6 +34,7 @@ export function pollKeys(prefix = ''): PollKeys {
     tally: (id) => prefix + keys.tally(id),
     voters: (id) => prefix + keys.voters(id),
     events: () => prefix + keys.pollEvents(),
+    showLease: () => prefix + keys.pollShowLease(),
   };
 }
 

@@ -1,5 +1,6 @@
 // Pure tally arithmetic: counts → view (percentages), merging updates that may arrive out of order.
-import type { PollDef, PollDraft, PollOption, PollView } from './types.js';
+import { pollPhase } from '../render/scenes/poll-phase.js';
+import type { PollDef, PollDraft, PollOption, PollView, PollWinner } from './types.js';
 import { OPTION_KEYS } from './types.js';
 
 /** Labels → options with keys A, B, C, D. */
@@ -23,8 +24,17 @@ export function percentages(counts: number[]): number[] {
   return floors;
 }
 
+/** The option(s) with the most votes; null when nobody voted. */
+export function winnerOf(def: Pick<PollDef, 'options'>, counts: Record<string, number | string | undefined>): PollWinner | null {
+  const votes = def.options.map((o) => Math.max(0, Math.trunc(Number(counts[o.key] ?? 0)) || 0));
+  const top = Math.max(0, ...votes);
+  if (top === 0) return null;
+  const won = def.options.filter((_, i) => votes[i] === top);
+  return { keys: won.map((o) => o.key), labels: won.map((o) => o.label), votes: top, tie: won.length > 1 };
+}
+
 /** Builds the view from a definition and counts per option key (missing keys count 0). */
-export function buildView(def: PollDef, counts: Record<string, number | string | undefined>): PollView {
+export function buildView(def: PollDef, counts: Record<string, number | string | undefined>, nowMs = Date.now()): PollView {
   const votes = def.options.map((o) => {
     const n = Number(counts[o.key] ?? 0);
     return Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0;
@@ -38,6 +48,25 @@ export function buildView(def: PollDef, counts: Record<string, number | string |
     createdAt: def.createdAt,
     endsAt: def.endsAt,
     closedAt: def.closedAt,
+    phase: pollPhase(def, nowMs),
+    winner: def.closedAt ? (def.winner !== undefined ? def.winner : winnerOf(def, counts)) : null,
+    revealAt: def.revealAt ?? null,
+    revealUntil: def.revealUntil ?? null,
+  };
+}
+
+/** The definition a view was built from. */
+export function defOfView(v: PollView): PollDef {
+  return {
+    id: v.id,
+    question: v.question,
+    options: v.options.map((o) => ({ key: o.key, label: o.label })),
+    createdAt: v.createdAt,
+    endsAt: v.endsAt,
+    closedAt: v.closedAt,
+    winner: v.closedAt ? v.winner : undefined,
+    revealAt: v.revealAt,
+    revealUntil: v.revealUntil,
   };
 }
 
@@ -56,11 +85,11 @@ export function mergeView(current: PollView | null, update: PollView, opts: { re
     counts[o.key] = Math.max(mine, o.votes);
     if (counts[o.key] !== mine) changed = true;
   });
-  if (!changed && update.closedAt === current.closedAt) return current;
-  return buildView(
-    { id: update.id, question: update.question, options: update.options, createdAt: update.createdAt, endsAt: update.endsAt, closedAt: update.closedAt ?? current.closedAt },
-    counts,
-  );
+  // A poll closing (or its end moving: "close now") is news even without new votes.
+  const sameTimes = update.closedAt === current.closedAt && update.endsAt === current.endsAt && update.revealUntil === current.revealUntil;
+  if (!changed && sameTimes) return current;
+  const later = update.closedAt || !current.closedAt ? update : current;
+  return buildView({ ...defOfView(later), options: update.options }, counts);
 }
 
 /** Resolves what a voter typed: an option key ("A", case-insensitive) or its exact label. */

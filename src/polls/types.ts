@@ -15,6 +15,19 @@ export interface PollDef {
   closedAt: string | null;
   /** Only for a closed poll: the counts when it closed. */
   finalTally?: Record<string, number> | null;
+  /** Only for a closed poll: who won (null: nobody voted). */
+  winner?: PollWinner | null;
+  /** The show's winner reveal: from `revealAt` to `revealUntil` (null: closed without a reveal). */
+  revealAt?: string | null;
+  revealUntil?: string | null;
+}
+
+/** The option(s) with the most votes; `tie` when more than one share the top. */
+export interface PollWinner {
+  keys: string[];
+  labels: string[];
+  votes: number;
+  tie: boolean;
 }
 
 export interface PollOptionView extends PollOption {
@@ -31,7 +44,15 @@ export interface PollView {
   createdAt: string;
   endsAt: string | null;
   closedAt: string | null;
+  /** Where the show is (see render/scenes/poll-phase.ts); the scene recomputes it from the clock. */
+  phase?: PollPhase;
+  winner?: PollWinner | null;
+  revealAt?: string | null;
+  revealUntil?: string | null;
 }
+
+export type { PollPhase } from '../render/scenes/poll-phase.js';
+import type { PollPhase } from '../render/scenes/poll-phase.js';
 
 /** A question and its labels, before it becomes a poll. */
 export interface PollDraft {
@@ -41,6 +62,8 @@ export interface PollDraft {
 
 export type PollEvent =
   | { type: 'tally'; poll: PollView }
+  /** The open poll closed (its final tally, winner and reveal times); the same id stays on air. */
+  | { type: 'closed'; poll: PollView }
   | { type: 'poll'; poll: PollView; previous: PollView | null };
 
 export const OPTION_KEYS = ['A', 'B', 'C', 'D'] as const;

@@ -14,8 +14,8 @@ import type { PollLiveView } from './live-view.js';
 import type { TallyRecovery } from './recovery.js';
 import { insertVotes, voteKey, type VoteRow } from './repo.js';
 import type { PollStore } from './store.js';
-import { buildView, resolveOption } from './tally.js';
-import type { PollDef, PollView } from './types.js';
+import { buildView, defOfView, resolveOption } from './tally.js';
+import type { PollView } from './types.js';
 
 const logger = log('POLL');
 
@@ -131,7 +131,7 @@ export class PollVoting {
         if (counts === null) throw new Error('tally still missing after a rebuild');
       }
       const shown = live.current();
-      const def = shown && shown.id === pollId ? defOf(shown) : (await store.read(pollId))?.def;
+      const def = shown && shown.id === pollId ? defOfView(shown) : (await store.read(pollId))?.def;
       if (!def) return null;
       const view = buildView(def, counts);
       if (shown && shown.id === pollId) live.apply(view);
@@ -144,15 +144,4 @@ export class PollVoting {
       return null;
     }
   }
-}
-
-function defOf(v: PollView): PollDef {
-  return {
-    id: v.id,
-    question: v.question,
-    options: v.options.map((o) => ({ key: o.key, label: o.label })),
-    createdAt: v.createdAt,
-    endsAt: v.endsAt,
-    closedAt: v.closedAt,
-  };
 }

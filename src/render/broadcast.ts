@@ -1,6 +1,7 @@
 // Builds each stream's broadcast (one supervised encoder fanned out to its destinations, and HLS
 // when asked) from the config, as plans a render thread runs. RTMP_URL unset or "off": previews
 // only, no FFmpeg.
+import fs from 'node:fs';
 import type { Config } from '../config.js';
 import type { BroadcastPlan } from './thread-protocol.js';
 import { log } from '../logger.js';
@@ -39,6 +40,7 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
     return undefined;
   }
   const ffmpeg = await resolveFfmpeg(config.FFMPEG_PATH); // logs which binary it picked
+  if (config.AUDIO_FILE && !fs.existsSync(config.AUDIO_FILE)) throw new Error(`AUDIO_FILE ${config.AUDIO_FILE} does not exist`);
   const bases = config.RTMP_URL!;
   return (streamKey: string, fps: number, req: BroadcastRequest = {}): BroadcastPlan => ({
     ffmpegPath: ffmpeg.path,
@@ -51,6 +53,8 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
       fps,
       videoBitrate: config.VIDEO_BITRATE,
       audioBitrate: config.AUDIO_BITRATE,
+      audioFile: config.AUDIO_FILE,
+      loudnessLufs: config.AUDIO_LOUDNESS_LUFS,
     },
     destinations: req.destinations ?? defaultDestinations(bases, streamKey),
     hlsDir: config.HLS || req.hls ? hlsDirFor(config.HLS_DIR, streamKey) : null,

@@ -12,6 +12,15 @@ export interface EncodeSettings {
   /** AAC bitrate, e.g. '128k'. */
   audioBitrate: string;
   inputPixFmt?: 'rgba';
+  /** Background audio looped into the AAC track (AUDIO_FILE); absent: silence. */
+  audioFile?: string;
+  /** Integrated loudness the audio file is normalised to (EBU R128 broadcast: -23 LUFS). */
+  loudnessLufs?: number;
+}
+
+/** Single-pass loudnorm: the looped file lands at `lufs` integrated, true peak ≤ -2 dBTP. */
+export function loudnormFilter(lufs = -23): string {
+  return `loudnorm=I=${lufs}:TP=-2:LRA=7`;
 }
 
 /** Seconds between keyframes: what YouTube/Twitch ask for. */
@@ -38,8 +47,10 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
     // Raw frames from the render loop on stdin, paced by it (no -re).
     '-f', 'rawvideo', '-pix_fmt', s.inputPixFmt ?? 'rgba', '-s', `${s.width}x${s.height}`, '-r', String(s.fps),
     '-i', 'pipe:0',
-    // Platforms reject streams without audio: a silent track.
-    '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=44100',
+    // Platforms reject streams without audio: the background file looped for ever, or silence.
+    ...(s.audioFile
+      ? ['-stream_loop', '-1', '-i', s.audioFile]
+      : ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=44100']),
   ];
   const video = [
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '2',
@@ -50,7 +61,7 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
     '-x264-params', 'nal-hrd=cbr',
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
   ];
-  const audio = ['-c:a', 'aac', '-b:a', s.audioBitrate, '-ar', '44100', '-ac', '2'];
+  const audio = [...(s.audioFile ? ['-af', loudnormFilter(s.loudnessLufs)] : []), '-c:a', 'aac', '-b:a', s.audioBitrate, '-ar', '44100', '-ac', '2'];
   const common = [
     '-map', '0:v', '-map', '1:a',
     // The silent source never ends: stop when the frames on stdin do (graceful stop = end stdin).

@@ -1,11 +1,18 @@
-// The live poll: question, one bar per option easing towards its share, percentages and
-// counts, the total, and a countdown when the poll has an end time. Drawing is a pure
-// function of (frame, data); the poll is handed in from outside (in a worker, the main
-// thread's live poll view posts it to the stream's render thread) and the scene's state eases
-// the bars once per frame.
-import type { SKRSContext2D } from '@napi-rs/canvas';
+// The live poll show: question, one bar per option easing towards its share, percentages and
+// counts, the total, the countdown, "voting closed", the winner revealed, and (with a public
+// address) a QR code to vote. Drawing is a pure function of (frame, data): the phase, the
+// countdown and every motion come from the frame's time, so the picture moves with nobody
+// voting. The poll is handed in from outside (in a worker, the main thread's live poll view
+// posts it to the stream's render thread); the scene's state eases the bars once per frame and
+// keeps what is derived once per change (the QR matrix, the logo).
+import fs from 'node:fs';
+import { Image, type SKRSContext2D } from '@napi-rs/canvas';
+import QRCode from 'qrcode';
 import type { FrameInfo, Scene, SceneState } from '../scene.js';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
+import { fitText, roundRect, wrap, type QrMatrix } from './draw-kit.js';
+import { pollPhase } from './poll-phase.js';
+import { DEFAULT_THEME, MUTED, drawBackground, drawConfetti, drawResultBanner, drawRows, drawVotePanel, type Theme } from './poll-parts.js';
 
 /** The poll as this scene draws it (the polls domain's PollView has this shape, and more). */
 export interface PollScenePoll {
@@ -14,15 +21,38 @@ export interface PollScenePoll {
   options: readonly { key: string; label: string; votes: number; percent: number }[];
   total: number;
   endsAt: string | null;
+  createdAt?: string;
+  closedAt?: string | null;
+  revealAt?: string | null;
+  revealUntil?: string | null;
+  winner?: { keys: string[]; labels: string[]; votes: number; tie: boolean } | null;
+}
+
+/** How the show looks and where to vote (from the config, handed in with the poll). */
+export interface PollSceneShow extends Partial<Theme> {
+  /** Full address of the vote page (PUBLIC_URL + /vote); null or absent: no address on air. */
+  voteUrl?: string | null;
+  /** A PNG/JPEG/SVG drawn in the header instead of the brand name. */
+  logoFile?: string | null;
+}
+
+/** What the scene takes: the poll and the show settings, or (as before) just the poll. */
+export interface PollSceneInput {
+  poll: PollScenePoll | null;
+  show?: PollSceneShow;
 }
 
 export interface PollSceneData {
   poll: PollScenePoll | null;
   /** What each bar shows now, 0..1 of the full width (eases towards the option's share). */
   shown: number[];
+  theme?: Theme;
+  voteUrl?: string | null;
+  qr?: QrMatrix | null;
+  logo?: Image | null;
 }
 
-export const OPTION_COLOURS = ['#e63946', '#3a86ff', '#ffb703', '#2ec4b6'];
+export const OPTION_COLOURS = DEFAULT_THEME.optionColours;
 
 /** Target shares (0..1) of each option. */
 export function shares(poll: PollScenePoll | null): number[] {
@@ -49,207 +79,205 @@ export function countdownText(msLeft: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-const thousands = (n: number) => n.toLocaleString('en-US');
-
-/** Splits text into at most `maxLines` lines that fit `width` (the last one ellipsised). */
-function wrap(ctx: SKRSContext2D, text: string, width: number, maxLines: number): string[] {
-  const words = text.split(/\s+/).filter(Boolean);
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    const candidate = line ? `${line} ${w}` : w;
-    if (ctx.measureText(candidate).width <= width || !line) line = candidate;
-    else {
-      lines.push(line);
-      line = w;
-    }
-  }
-  if (line) lines.push(line);
-  if (lines.length <= maxLines) return lines;
-  const kept = lines.slice(0, maxLines);
-  let last = `${kept[maxLines - 1]} ${lines.slice(maxLines).join(' ')}`;
-  while (last.length > 1 && ctx.measureText(`${last}…`).width > width) last = last.slice(0, -1);
-  kept[maxLines - 1] = `${last.trimEnd()}…`;
-  return kept;
+/** The QR matrix of a text (error correction M: a phone reads it across a room). */
+export function qrMatrix(text: string): QrMatrix {
+  const m = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules;
+  return { size: m.size, data: m.data };
 }
 
-function fitText(ctx: SKRSContext2D, text: string, width: number): string {
-  if (ctx.measureText(text).width <= width) return text;
-  let t = text;
-  while (t.length > 1 && ctx.measureText(`${t}…`).width > width) t = t.slice(0, -1);
-  return `${t.trimEnd()}…`;
-}
+const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
-function roundRect(ctx: SKRSContext2D, x: number, y: number, w: number, h: number, r: number): void {
-  const rr = Math.max(0, Math.min(r, h / 2, w / 2));
-  ctx.beginPath();
-  ctx.moveTo(x + rr, y);
-  ctx.arcTo(x + w, y, x + w, y + h, rr);
-  ctx.arcTo(x + w, y + h, x, y + h, rr);
-  ctx.arcTo(x, y + h, x, y, rr);
-  ctx.arcTo(x, y, x + w, y, rr);
-  ctx.closePath();
-}
-
-export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData): void {
-  const { width: w, height: h } = info;
-  const u = h / 720; // layout unit: designed at 1280x720
-  const pad = Math.round(56 * u);
-
-  const bg = ctx.createLinearGradient(0, 0, w, h);
-  bg.addColorStop(0, '#0b1020');
-  bg.addColorStop(1, '#1c1330');
-  ctx.fillStyle = bg;
-  ctx.fillRect(0, 0, w, h);
-  // A diagonal slash of colour: the fighting-game look.
-  ctx.fillStyle = 'rgba(230, 57, 70, 0.10)';
-  ctx.beginPath();
-  ctx.moveTo(w * 0.62, 0);
-  ctx.lineTo(w * 0.8, 0);
-  ctx.lineTo(w * 0.5, h);
-  ctx.lineTo(w * 0.32, h);
-  ctx.closePath();
-  ctx.fill();
-
-  // Header: LIVE POLL badge, brand, countdown.
-  ctx.textBaseline = 'middle';
+/** Header: badge (what is happening), brand or logo, the clock, and the big countdown on the right. */
+function drawHeader(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData, theme: Theme, u: number, pad: number, badge: string, right: { text: string; urgent: boolean } | null): void {
+  const { width: w, timeMs: t } = info;
   const headY = Math.round(48 * u);
+  ctx.textBaseline = 'middle';
   ctx.font = `bold ${Math.round(22 * u)}px "${FONT_SANS}"`;
-  const badge = 'LIVE POLL';
   const bw = ctx.measureText(badge).width + 36 * u;
-  ctx.fillStyle = '#e63946';
+  ctx.fillStyle = theme.accent;
   roundRect(ctx, pad, headY - 20 * u, bw, 40 * u, 8 * u);
   ctx.fill();
   ctx.fillStyle = '#ffffff';
   ctx.fillText(badge, pad + 18 * u, headY + 1 * u);
-  ctx.fillStyle = '#8b93a7';
-  ctx.font = `bold ${Math.round(22 * u)}px "${FONT_SANS}"`;
-  ctx.fillText('STREAM FIGHTER', pad + bw + 20 * u, headY + 1 * u);
-
-  const poll = data.poll;
-  if (poll?.endsAt) {
-    const left = Date.parse(poll.endsAt) - info.timeMs;
-    const text = left > 0 ? countdownText(left) : 'VOTING CLOSED';
-    ctx.font = `bold ${Math.round(34 * u)}px "${FONT_MONO}"`;
-    ctx.textAlign = 'right';
-    ctx.fillStyle = left > 0 && left <= 10_000 ? '#ffb703' : '#ffffff';
-    ctx.fillText(text, w - pad, headY + 2 * u);
-    ctx.textAlign = 'left';
+  const logo = data.logo;
+  if (logo && logo.width > 0 && logo.height > 0) {
+    const lh = 44 * u;
+    const lw = Math.min(220 * u, (logo.width / logo.height) * lh);
+    ctx.drawImage(logo, pad + bw + 20 * u, headY - lh / 2, lw, (lw / logo.width) * logo.height);
+  } else {
+    ctx.fillStyle = MUTED;
+    ctx.fillText(fitText(ctx, theme.brand, 360 * u), pad + bw + 20 * u, headY + 1 * u);
   }
+  ctx.textAlign = 'right';
+  let x = w - pad;
+  if (right) {
+    ctx.font = `bold ${Math.round(34 * u)}px "${FONT_MONO}"`;
+    // The last ten seconds: amber, and breathing.
+    ctx.fillStyle = right.urgent ? '#ffb703' : '#ffffff';
+    if (right.urgent) ctx.globalAlpha = 0.75 + 0.25 * Math.cos((t / 1000) * Math.PI * 2);
+    ctx.fillText(right.text, x, headY + 2 * u);
+    ctx.globalAlpha = 1;
+    x -= ctx.measureText(right.text).width + 24 * u;
+  }
+  ctx.font = `${Math.round(20 * u)}px "${FONT_MONO}"`;
+  ctx.fillStyle = MUTED;
+  ctx.fillText(clock(t), x, headY + 2 * u);
+  ctx.textAlign = 'left';
+}
+
+export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData): void {
+  const { width: w, height: h, timeMs: t } = info;
+  const u = h / 720; // layout unit: designed at 1280x720
+  const pad = Math.round(56 * u);
+  const theme = data.theme ?? DEFAULT_THEME;
+  const poll = data.poll;
+  drawBackground(ctx, w, h, t, theme);
+  const phase = poll ? pollPhase({ endsAt: poll.endsAt, closedAt: poll.closedAt ?? null, revealAt: poll.revealAt, revealUntil: poll.revealUntil }, t) : null;
+  const reveal = phase === 'reveal' && poll?.revealAt ? t - Date.parse(poll.revealAt) : null;
+  // Behind everything: confetti never covers the QR code or the text.
+  if (reveal !== null && poll?.winner) drawConfetti(ctx, w, h, u, reveal, theme.optionColours);
+
+  let right: { text: string; urgent: boolean } | null = null;
+  if (poll && phase === 'voting' && poll.endsAt) {
+    const left = Date.parse(poll.endsAt) - t;
+    right = { text: countdownText(left), urgent: left <= 10_000 };
+  } else if (phase === 'closed') right = { text: 'FINAL', urgent: false };
+  else if (phase === 'reveal' && poll?.revealUntil) right = { text: `NEXT ${countdownText(Date.parse(poll.revealUntil) - t)}`, urgent: false };
+  const badge = phase === 'closed' ? 'VOTING CLOSED' : phase === 'reveal' ? 'RESULTS' : 'LIVE POLL';
+  drawHeader(ctx, info, data, theme, u, pad, badge, right);
 
   if (!poll) {
     ctx.fillStyle = '#ffffff';
     ctx.font = `bold ${Math.round(48 * u)}px "${FONT_SANS}"`;
     ctx.textAlign = 'center';
-    ctx.fillText('Waiting for the next poll…', w / 2, h / 2);
+    const dots = '.'.repeat(1 + (Math.floor(t / 500) % 3));
+    ctx.fillText(`The next poll starts soon${dots}`, w / 2, h / 2);
     ctx.textAlign = 'left';
     return;
   }
 
-  // Question: up to two lines, smaller type if it needs them.
-  ctx.fillStyle = '#ffffff';
-  let size = 52 * u;
-  ctx.font = `bold ${Math.round(size)}px "${FONT_SANS}"`;
-  let lines = wrap(ctx, poll.question, w - 2 * pad, 2);
-  if (lines.length > 1) {
-    size = 42 * u;
-    ctx.font = `bold ${Math.round(size)}px "${FONT_SANS}"`;
-    lines = wrap(ctx, poll.question, w - 2 * pad, 2);
+  // The time left, as a bar draining under the header.
+  if (phase === 'voting' && poll.endsAt && poll.createdAt) {
+    const total = Date.parse(poll.endsAt) - Date.parse(poll.createdAt);
+    const frac = total > 0 ? Math.min(1, Math.max(0, (Date.parse(poll.endsAt) - t) / total)) : 0;
+    ctx.fillStyle = 'rgba(255,255,255,0.08)';
+    ctx.fillRect(pad, 84 * u, w - 2 * pad, 4 * u);
+    ctx.fillStyle = Date.parse(poll.endsAt) - t <= 10_000 ? '#ffb703' : theme.accent;
+    ctx.fillRect(pad, 84 * u, (w - 2 * pad) * frac, 4 * u);
   }
-  const qTop = 120 * u;
+
+  // The vote panel takes the right-hand column; everything else the rest.
+  const qr = data.voteUrl && data.qr ? data.qr : null;
+  const panelW = Math.round(264 * u);
+  const contentR = qr ? w - pad - panelW - 36 * u : w - pad;
+  if (qr) drawVotePanel(ctx, qr, data.voteUrl!, w - pad - panelW, 116 * u, panelW, u);
+
+  // Question: one line if it fits, else two (three, smaller, if it must).
+  ctx.fillStyle = '#ffffff';
+  ctx.textBaseline = 'middle';
+  const qWidth = contentR - pad;
+  let size = 50 * u;
+  let lines: string[] = [];
+  for (const [s, max] of [[50, 1], [40, 2], [32, 3]] as const) {
+    size = s * u;
+    ctx.font = `bold ${Math.round(size)}px "${FONT_SANS}"`;
+    lines = wrap(ctx, poll.question, qWidth, max);
+    if (!lines[lines.length - 1].endsWith('…') || max === 3) break;
+  }
+  const qTop = 116 * u;
   lines.forEach((l, i) => ctx.fillText(l, pad, qTop + size * 0.6 + i * size * 1.15));
 
-  // One row per option: key badge on the left; label, count and percentage above the bar.
-  const n = poll.options.length;
-  const top = qTop + (lines.length > 1 ? 128 : 96) * u;
-  const bottom = h - 86 * u;
-  const rowH = Math.min(112 * u, (bottom - top) / n);
-  const blockH = Math.min(76 * u, rowH * 0.8);
-  const barH = Math.round(blockH * 0.48);
-  const keyW = 60 * u;
-  const trackX = pad + keyW + 22 * u;
-  const trackW = w - trackX - pad;
-  poll.options.forEach((o, i) => {
-    const colour = OPTION_COLOURS[i % OPTION_COLOURS.length];
-    const y = top + i * rowH;
-    ctx.fillStyle = colour;
-    roundRect(ctx, pad, y, keyW, blockH, 10 * u);
-    ctx.fill();
-    ctx.fillStyle = '#0b1020';
-    ctx.font = `bold ${Math.round(34 * u)}px "${FONT_SANS}"`;
-    ctx.textAlign = 'center';
-    ctx.fillText(o.key, pad + keyW / 2, y + blockH / 2 + 1 * u);
+  const winners = new Set(poll.winner?.keys ?? []);
+  const rows = poll.options.map((o, i) => ({ ...o, share: data.shown[i] ?? 0, colour: theme.optionColours[i % theme.optionColours.length] }));
+  const top = qTop + lines.length * size * 1.15 + 22 * u;
+  const footH = 76 * u;
+  drawRows(ctx, rows, { x: pad, width: contentR - pad, top, bottom: h - footH - 14 * u, u }, t,
+    reveal !== null ? { winners, dim: Math.min(1, reveal / 600), pulse: 0.5 + 0.5 * Math.sin(reveal / 180) } : undefined);
 
-    const labelY = y + (blockH - barH) / 2 - 2 * u;
-    ctx.textAlign = 'right';
-    ctx.font = `bold ${Math.round(28 * u)}px "${FONT_SANS}"`;
-    ctx.fillStyle = '#ffffff';
-    const pct = `${o.percent}%`;
-    const pctW = ctx.measureText(pct).width;
-    ctx.fillText(pct, w - pad, labelY);
-    ctx.font = `${Math.round(22 * u)}px "${FONT_SANS}"`;
-    ctx.fillStyle = '#8b93a7';
-    const count = `${thousands(o.votes)} ${o.votes === 1 ? 'vote' : 'votes'}`;
-    const countW = ctx.measureText(count).width;
-    ctx.fillText(count, w - pad - pctW - 16 * u, labelY + 2 * u);
-    ctx.textAlign = 'left';
-    ctx.font = `bold ${Math.round(28 * u)}px "${FONT_SANS}"`;
-    ctx.fillStyle = '#ffffff';
-    ctx.fillText(fitText(ctx, o.label, trackW - pctW - countW - 48 * u), trackX, labelY);
-
-    const barY = y + blockH - barH;
-    ctx.fillStyle = 'rgba(255, 255, 255, 0.08)';
-    roundRect(ctx, trackX, barY, trackW, barH, barH / 2);
-    ctx.fill();
-    const share = Math.min(1, Math.max(0, data.shown[i] ?? 0));
-    if (share > 0.001) {
-      const fillW = Math.max(barH, trackW * share);
-      const grad = ctx.createLinearGradient(trackX, 0, trackX + fillW, 0);
-      grad.addColorStop(0, colour);
-      grad.addColorStop(1, `${colour}bb`);
-      ctx.fillStyle = grad;
-      roundRect(ctx, trackX, barY, fillW, barH, barH / 2);
-      ctx.fill();
-    }
-  });
-
-  // Footer: total and how to vote.
-  const footY = h - 46 * u;
+  const footY = h - footH / 2 - 14 * u;
+  if (reveal !== null) {
+    const wv = poll.winner;
+    const first = wv ? poll.options.findIndex((o) => o.key === wv.keys[0]) : -1;
+    const pct = first >= 0 ? poll.options[first].percent : 0;
+    const text = !wv
+      ? { title: 'NO VOTES', name: 'Nobody voted this round', detail: '', colour: MUTED }
+      : wv.tie
+        ? { title: "IT'S A TIE", name: wv.labels.join(' · '), detail: `${wv.votes.toLocaleString('en-US')} votes each`, colour: '#ffffff' }
+        : { title: 'WINNER', name: wv.labels[0], detail: `${pct}% · ${poll.total.toLocaleString('en-US')} votes`, colour: rows[first]?.colour ?? theme.accent };
+    drawResultBanner(ctx, pad, h - footH - 6 * u, contentR - pad, footH - 8 * u, u, reveal, text);
+    return;
+  }
+  ctx.textBaseline = 'middle';
   ctx.font = `bold ${Math.round(26 * u)}px "${FONT_SANS}"`;
   ctx.fillStyle = '#ffffff';
-  ctx.fillText(`${thousands(poll.total)} ${poll.total === 1 ? 'vote' : 'votes'}`, pad, footY);
+  ctx.fillText(`${poll.total.toLocaleString('en-US')} ${poll.total === 1 ? 'vote' : 'votes'}`, pad, footY);
   ctx.font = `${Math.round(22 * u)}px "${FONT_SANS}"`;
-  ctx.fillStyle = '#8b93a7';
+  ctx.fillStyle = MUTED;
   ctx.textAlign = 'right';
-  ctx.fillText(`Vote now at /vote  ·  poll #${poll.id}`, w - pad, footY);
+  const note = phase === 'closed' ? 'Voting has closed: the winner in a moment' : `poll #${poll.id}`;
+  ctx.fillText(note, contentR, footY);
   ctx.textAlign = 'left';
+}
+
+/** Accepts the input as handed in: `{poll, show}`, or a bare poll (what earlier callers send). */
+function normalise(input: PollSceneInput | PollScenePoll | null | undefined): PollSceneInput {
+  if (!input) return { poll: null };
+  if ('question' in input) return { poll: input };
+  return input;
 }
 
 /**
  * A stream's poll state: takes the poll handed in (whenever it changes) and eases the bars
- * towards their shares once per frame; a new poll's bars grow from zero.
+ * towards their shares once per frame; a new poll's bars grow from zero. The QR matrix and the
+ * logo are made once per change of address or file, never per frame.
  */
-export function pollSceneState(opts: { tauMs?: number } = {}): SceneState<PollScenePoll | null, PollSceneData> {
+export function pollSceneState(opts: { tauMs?: number } = {}): SceneState<PollSceneInput | PollScenePoll | null, PollSceneData> {
   let poll: PollScenePoll | null = null;
   let shown: number[] = [];
   let lastMs: number | null = null;
+  let theme: Theme = DEFAULT_THEME;
+  let voteUrl: string | null = null;
+  let qr: QrMatrix | null = null;
+  let logoFile: string | null = null;
+  let logo: Image | null = null;
   return {
-    set(next) {
-      if (next && (!poll || next.id !== poll.id)) shown = next.options.map(() => 0);
-      poll = next ?? null;
+    set(input) {
+      const next = normalise(input);
+      if (next.poll && (!poll || next.poll.id !== poll.id)) shown = next.poll.options.map(() => 0);
+      poll = next.poll ?? null;
+      const show = next.show;
+      if (!show) return;
+      theme = { ...DEFAULT_THEME, ...Object.fromEntries(Object.entries(show).filter(([, v]) => v !== undefined && v !== null)) } as Theme;
+      if ((show.voteUrl ?? null) !== voteUrl) {
+        voteUrl = show.voteUrl ?? null;
+        qr = voteUrl ? qrMatrix(voteUrl) : null;
+      }
+      if ((show.logoFile ?? null) !== logoFile) {
+        logoFile = show.logoFile ?? null;
+        logo = null;
+        if (logoFile) {
+          try {
+            const img = new Image();
+            img.src = fs.readFileSync(logoFile);
+            logo = img;
+          } catch {
+            logo = null; // a missing or broken logo: the brand name instead
+          }
+        }
+      }
     },
     frame(timeMs) {
       shown = easeTowards(shown, shares(poll), lastMs === null ? 0 : timeMs - lastMs, opts.tauMs);
       lastMs = timeMs;
-      return { poll, shown };
+      return { poll, shown, theme, voteUrl, qr, logo };
     },
   };
 }
 
-export function createPollScene(opts: { tauMs?: number } = {}): Scene<PollSceneData, PollScenePoll | null> {
+export function createPollScene(opts: { tauMs?: number } = {}): Scene<PollSceneData, PollSceneInput | PollScenePoll | null> {
   return {
     id: 'poll',
-    description: 'The live poll: question, animated vote bars with percentages and counts, total, countdown',
+    description: 'The live poll show: question, animated vote bars, countdown, winner reveal, QR code to vote',
     draw: drawPoll,
     state: () => pollSceneState(opts),
   };
