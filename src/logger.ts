@@ -13,6 +13,7 @@ export type Category =
   | 'POLL'
   | 'DB'
   | 'QUEUE'
+  | 'CHAT'
   | 'APP';
 
 const pretty = winston.format.printf(({ level, message, timestamp, category, ...meta }) => {

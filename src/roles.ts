@@ -12,6 +12,7 @@ import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
 import { attachRealtime } from './realtime/index.js';
+import { startChat, chatRouter, type ChatHandle } from './chat/index.js';
 import { log } from './logger.js';
 
 const logger = log('APP');
@@ -27,6 +28,8 @@ export async function openDb(config: Config): Promise<Database> {
 export interface WebRole {
   web: WebHandle;
   polls: PollService;
+  /** Issue 12: the chat bridge (null without TWITCH_CHANNEL); `chat.stats()` is the metrics hook. */
+  chat: ChatHandle | null;
   close(): Promise<void>;
 }
 
@@ -39,9 +42,11 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   await polls.start();
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
+  const chat = startChat(config, { redis, polls }); // issue 12: null without TWITCH_CHANNEL
 
   const web = await startWeb(config, {
-    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes })],
+    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), chatRouter(chat)],
+    chat: chat ? () => chat.status() : undefined,
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
@@ -60,7 +65,9 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   return {
     web,
     polls,
+    chat,
     async close() {
+      await chat?.close();
       await web.close();
       await polls.close();
       subscriber.disconnect();

@@ -6,11 +6,13 @@ import { log, errMessage } from '../logger.js';
 import { PollLiveView } from '../polls/live-view.js';
 import { PollStore, type PollKeys } from '../polls/store.js';
 import type { SceneDataSource } from './job-context.js';
+import { ChatOnAirFeed, withChat } from '../chat/on-air.js';
 
 const logger = log('STREAMING-TASK');
 
 export class SceneFeeds {
   private readonly polls: PollLiveView;
+  private readonly chat: ChatOnAirFeed;
   private started: Promise<void> | null = null;
 
   constructor(clients: { redis: Redis; subscriber: Redis }, opts: { keys?: PollKeys; refreshMs?: number } = {}) {
@@ -19,20 +21,23 @@ export class SceneFeeds {
       subscriber: clients.subscriber,
       refreshMs: opts.refreshMs ?? 2000,
     });
+    this.chat = new ChatOnAirFeed(clients.subscriber);
   }
 
   /** The StartContext hook: `push` gets the scene's data now and on every change. */
   readonly feed: SceneDataSource = (screenId, push) => {
     if (screenId !== 'poll') return () => {};
-    this.started ??= this.polls.start().catch((err) => {
+    this.started ??= Promise.all([this.polls.start(), this.chat.start()]).then(() => undefined, (err) => {
       logger.warn(`the poll view did not start: ${errMessage(err)}`);
     });
-    const off = this.polls.subscribe((view) => push(view));
-    push(this.polls.current());
-    return off;
+    // Issue 12: "type !A in chat" on air while a chat bridge is connected.
+    const send = () => push(withChat(this.polls.current(), this.chat.current()));
+    const offs = [this.polls.subscribe(send), this.chat.subscribe(send)];
+    send();
+    return () => offs.forEach((off) => off());
   };
 
-  close(): Promise<void> {
-    return this.polls.close();
+  async close(): Promise<void> {
+    await Promise.all([this.polls.close(), this.chat.close()]);
   }
 }

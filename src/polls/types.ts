@@ -31,6 +31,8 @@ export interface PollView {
   createdAt: string;
   endsAt: string | null;
   closedAt: string | null;
+  /** Issue 12: the chat bridge that is connected now (added for the poll scene; src/chat/on-air.ts). */
+  chat?: { platform: string; channel: string };
 }
 
 /** A question and its labels, before it becomes a poll. */

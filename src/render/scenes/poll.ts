@@ -14,6 +14,8 @@ export interface PollScenePoll {
   options: readonly { key: string; label: string; votes: number; percent: number }[];
   total: number;
   endsAt: string | null;
+  /** Issue 12: a chat bridge is connected (votes by typing !A … in the platform's chat). */
+  chat?: { platform: string; channel: string } | null;
 }
 
 export interface PollSceneData {
@@ -222,6 +224,13 @@ export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneDat
   ctx.fillStyle = '#8b93a7';
   ctx.textAlign = 'right';
   ctx.fillText(`Vote now at /vote  ·  poll #${poll.id}`, w - pad, footY);
+  // Issue 12 (chat votes): one line above the footer while a chat bridge is connected.
+  if (poll.chat) {
+    const cmds = poll.options.map((o) => `!${o.key}`).join(' ');
+    ctx.font = `bold ${Math.round(22 * u)}px "${FONT_SANS}"`;
+    ctx.fillStyle = '#bf94ff'; // Twitch purple
+    ctx.fillText(fitText(ctx, `Type ${cmds} in ${poll.chat.platform === 'twitch' ? 'Twitch' : poll.chat.platform} chat · #${poll.chat.channel}`, w / 2), w - pad, footY - 32 * u);
+  }
   ctx.textAlign = 'left';
 }
 
