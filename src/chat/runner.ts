@@ -3,8 +3,8 @@
 // the bridge, the others wait and take over when the key expires or is released.
 //
 // No two bridges at once: the holder stops its bridge as soon as a renewal says another node
-// holds the key, and also when it could not renew for 2/3 of the TTL (Redis away) — before the
-// key can expire and another node take it. Scripts: src/redis/lua/lease-*.lua (same as streams).
+// holds the key, and also when it has not renewed for half the TTL (Redis away or slow),
+// checked every quarter TTL — before the key can expire and another node take it. Scripts: src/redis/lua/lease-*.lua (same as streams).
 //
 // The holder also writes its bridge's state to `sf:chat:state:{channel}` (TTL) and publishes
 // it on `sf:chat:status`, so every node's /api/health and every worker's poll scene see it.
@@ -81,8 +81,12 @@ export class ChatRunner {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const every = Math.max(100, Math.min(2000, Math.floor(this.ttlMs / 3)));
-    this.timer = setInterval(() => void this.tick(), every);
+    const every = Math.max(100, Math.min(2000, Math.floor(this.ttlMs / 4)));
+    this.timer = setInterval(() => {
+      // Checked apart from the renewal: a renewal to an unreachable Redis may hang for a while.
+      if (this.bridge && Date.now() - this.lastRenewed > this.ttlMs / 2) void this.halt('lock not renewed in time (Redis unreachable?)');
+      void this.tick();
+    }, every);
     this.timer.unref();
     void this.tick();
   }
@@ -118,13 +122,14 @@ export class ChatRunner {
     if (this.stopped) return;
     const { redis, channel } = this.o;
     let held: boolean;
+    // The key's TTL starts when Redis runs the script, after this: counting from here is safe.
+    const sentAt = Date.now();
     try {
       held = (await defineScripts(redis).leaseHold([this.k.lock(channel)], [this.nodeId, this.ttlMs])) === 1;
       this.outage.ok();
     } catch (err) {
+      // The watchdog in start() stops the bridge before the key can expire.
       this.outage.fail(`chat lock for #${channel}: ${errMessage(err)}`);
-      // Unsure whether we still hold it: stop before it can expire and another node start.
-      if (this.bridge && Date.now() - this.lastRenewed > (this.ttlMs * 2) / 3) await this.halt('lock not renewed');
       return;
     }
     if (this.stopped) {
@@ -135,7 +140,7 @@ export class ChatRunner {
       if (this.bridge) await this.halt('another node holds the lock');
       return;
     }
-    this.lastRenewed = Date.now();
+    this.lastRenewed = sentAt;
     if (!this.bridge) {
       logger.info(`this node (${this.nodeId}) runs the chat bridge of #${channel}`);
       this.bridge = this.o.makeBridge(() => void this.publishNow());
@@ -146,6 +151,7 @@ export class ChatRunner {
 
   private async halt(why: string): Promise<void> {
     const b = this.bridge;
+    if (!b) return;
     this.bridge = null;
     logger.warn(`chat bridge of #${this.o.channel} stopped on this node: ${why}`);
     await b?.stop();

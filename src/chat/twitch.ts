@@ -70,7 +70,8 @@ export class TwitchChat implements ChatSource {
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       const closed = new Promise<void>((r) => ws.once('close', () => r()));
       ws.close(1000);
-      const t = setTimeout(() => ws.terminate(), 1000);
+      // Leave the channel quickly (a lock hand-over waits for this); the close handshake is a courtesy.
+      const t = setTimeout(() => ws.terminate(), 250);
       await closed;
       clearTimeout(t);
     }
@@ -114,6 +115,7 @@ export class TwitchChat implements ChatSource {
   }
 
   private onLine(line: string, ws: WebSocket): void {
+    if (this.authFailed) return; // the server is closing this connection
     const m = line.length > MAX_LINE ? null : parseIrcLine(line);
     if (!m) {
       this.handlers?.ignored?.(line.length > MAX_LINE ? 'oversized' : 'malformed');

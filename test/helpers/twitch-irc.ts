@@ -10,6 +10,7 @@ interface Conn {
   ws: WebSocket;
   nick: string | null;
   pass: string | null;
+  refused?: boolean;
   channels: Set<string>;
 }
 
@@ -124,6 +125,7 @@ export class FakeTwitch {
         c.nick = arg.toLowerCase();
         const anonymous = /^justinfan\d+$/.test(c.nick) && !c.pass;
         if (!anonymous && this.opts.token !== undefined && c.pass !== this.opts.token) {
+          c.refused = true;
           send(':tmi.twitch.tv NOTICE * :Login authentication failed');
           setTimeout(() => c.ws.close(), 20);
           return;
@@ -133,7 +135,7 @@ export class FakeTwitch {
         return;
       }
       case 'JOIN': {
-        if (!c.nick) return;
+        if (!c.nick || c.refused) return;
         const ch = arg.replace(/^#/, '').toLowerCase();
         // Twitch answers a JOIN sent before the login finished after it; here NICK always came first.
         setTimeout(() => {
