@@ -16,8 +16,10 @@ import { PollHarness, REDIS_URL, deleteKeys, uniquePrefix } from './helpers/poll
 import { FakeTwitch, type ChatLine } from './helpers/twitch-irc.js';
 import { testConfig, waitFor, sleep } from './helpers/env.js';
 import { captureLog, startSecStack } from './security/harness.js';
+import { launchBrowser } from './helpers/browser.js';
 
 const OPTIONS = ['Ryu', 'Ken', 'Chun-Li', 'Akuma'];
+const votesInAny = (t: TestDatabase, pollId: number) => countVotes(t.db.pool, pollId).then((c) => Object.values(c).reduce((a, b) => a + b, 0));
 
 describe('chat votes (Twitch IRC stand-in, PostgreSQL, Redis)', function () {
   this.timeout(90_000);
@@ -172,7 +174,30 @@ describe('chat votes (Twitch IRC stand-in, PostgreSQL, Redis)', function () {
     } finally {
       log.stop();
       await stack.close();
-      for (const p of ['sf:chat:*']) await deleteKeys(stack.redis, p).catch(() => undefined);
+    }
+  });
+
+  it('the web role runs the bridge (anonymous read-only login): votes count, the dashboard shows it under the CSP', async () => {
+    const ch = channel();
+    const stack = await startSecStack({ TWITCH_CHANNEL: ch, TWITCH_IRC_URL: url, CHAT_VOTE_BARE: 'true' });
+    const b = await launchBrowser();
+    try {
+      const poll = await stack.role.polls.ensurePoll();
+      await waitFor(() => fake.joined(ch) === 1, 20_000, 20, 'the web role to join');
+      fake.chat(ch, [{ userId: '777', text: 'a' }, { userId: '778', text: '!vote b' }]);
+      await waitFor(async () => stack.role.chat?.stats()?.votes === 2, 20_000, 20, 'two chat votes');
+      expect(await votesInAny(stack.t, poll.id)).to.equal(2);
+      const page = await b.browser.newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => /Content Security Policy/i.test(m.text()) && violations.push(m.text()));
+      await page.goto(`${stack.url}/`);
+      await page.waitForSelector('#chat-state:text("connected")', { timeout: 10_000 });
+      const text = await page.textContent('#chat-stats');
+      expect(text).to.include(`twitch #${ch}`).and.include('votes counted2');
+      expect(violations).to.deep.equal([]);
+    } finally {
+      await b.close();
+      await stack.close();
     }
   });
 
