@@ -18,6 +18,7 @@ export { ChatBridge, type ChatStats, type VoteSink } from './bridge.js';
 export { ChatRunner, chatKeys, type ChatStatus, type ChatKeys } from './runner.js';
 export { ChatOnAirFeed, withChat, type ChatOnAir } from './on-air.js';
 export { TwitchChat } from './twitch.js';
+export { YouTubeChat } from './youtube.js';
 export type { ChatSource, ChatMessage, ChatHandlers, SourceState } from './types.js';
 
 export type ChatConfig = Pick<
