@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Router } from 'express';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { accessLog } from './metrics/access-log.js';
 
 export const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
 
@@ -17,6 +18,8 @@ export function createApp(routers: Router[], opts: AppOptions = {}): express.Exp
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', opts.trustProxy ?? false);
+  // First, so refused requests (403, 415, 429) are logged too.
+  app.use(accessLog());
   for (const m of opts.before ?? []) app.use(m);
   app.use(express.json({ limit: '16kb' }));
   for (const r of routers) app.use(r);

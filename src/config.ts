@@ -58,6 +58,8 @@ export const envSchema = z
     LIMIT_SSE_TOTAL: int(500, 1, 1_000_000),
     LIMIT_SOCKETS_PER_MINUTE: int(120, 1, 1_000_000_000),
     // --- end issue 10 ---
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_TOKEN: z.string().min(8, 'METRICS_TOKEN must be at least 8 characters').optional(),
     // --- issue 12: votes from the platform's chat (src/chat/; README "Chat votes") ---
     TWITCH_CHANNEL: z.string().regex(/^#?[A-Za-z0-9_]{1,25}$/, 'TWITCH_CHANNEL: a Twitch login name (letters, digits, _)').transform((c) => c.replace(/^#/, '').toLowerCase()).optional(),
     TWITCH_USERNAME: z.string().regex(/^[A-Za-z0-9_]{1,25}$/, 'TWITCH_USERNAME: a Twitch login name').transform((c) => c.toLowerCase()).optional(),

@@ -14,6 +14,8 @@ import { pollRouter, installPollFastPath } from './routes/poll.js';
 import { attachRealtime } from './realtime/index.js';
 import { startChat, chatRouter, type ChatHandle } from './chat/index.js';
 import { log } from './logger.js';
+import { trackViewers } from './metrics/index.js';
+import { sessionsRouter } from './routes/sessions.js';
 
 const logger = log('APP');
 
@@ -45,7 +47,7 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   const chat = startChat(config, { redis, polls }); // issue 12: null without TWITCH_CHANNEL
 
   const web = await startWeb(config, {
-    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), chatRouter(chat)],
+    routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool }), chatRouter(chat)],
     chat: chat ? () => chat.status() : undefined,
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
@@ -53,10 +55,12 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
       // GET /api/poll answered before Express: it is the hottest read (every viewer polls it).
       const offFastPath = installPollFastPath(server, polls);
       const rt = await realtime(server, deps);
+      const offViewers = trackViewers(() => rt.realtime.distributor.getStats());
       return {
         stats: rt.stats,
         async close() {
           offFastPath();
+          offViewers();
           await rt.close();
         },
       };

@@ -15,6 +15,9 @@ import { streamsApiRouter } from './routes/streams-api.js';
 import { healthRouter, type HealthDeps } from './routes/health.js';
 import { log } from './logger.js';
 import { createSecurity, exposureLine, type VoteGate, type SocketGuard } from './security/index.js';
+import { metricsRouter, trackFeed, trackQueues } from './metrics/index.js';
+import { apiDocsRouter } from './api-docs/router.js';
+import { statsRouter } from './routes/stats.js';
 
 const logger = log('APP');
 
@@ -52,7 +55,11 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       realtime: () => (realtime ? realtime() : Promise.resolve(null)),
     }),
     ...(extras.routers?.({ requireToken: guard, votes: security.votes }) ?? []),
+    metricsRouter(config.METRICS_TOKEN),
+    statsRouter({ redis }),
+    apiDocsRouter(),
   ], { trustProxy: security.trust, before: security.middleware });
+  const untrack = [trackFeed(feed), trackQueues(queues)];
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   const attached = extras.attach ? await extras.attach(server, { feed, guard: security.socket }) : null;
@@ -72,6 +79,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
   return {
     port,
     server,
+    app,
     redis,
     queues,
     feed,
@@ -80,6 +88,7 @@ export async function startWeb(config: Config, extras: WebExtras = {}) {
       if (closed) return;
       closed = true;
       stopReaper();
+      untrack.forEach((u) => u());
       const serverClosed = new Promise((r) => server.close(r));
       feed.close();
       server.closeIdleConnections();

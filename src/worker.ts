@@ -4,6 +4,7 @@ import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
 import { openDb, runWorker } from './roles.js';
 import { log, errMessage } from './logger.js';
+import { startMetricsServer } from './metrics/index.js';
 
 guardProcess();
 const shutdown = new Shutdown();
@@ -14,6 +15,7 @@ async function main() {
   // The embedded database belongs to the process that runs the web role (npm start runs both).
   const db = cfg.DATABASE_URL ? await openDb(cfg) : null;
   const worker = await runWorker(cfg, db);
+  if (cfg.METRICS_PORT !== undefined) shutdown.add('metrics', (await startMetricsServer(cfg.METRICS_PORT, cfg.HOST, cfg.METRICS_TOKEN)).close);
   shutdown.add('worker', () => worker.close());
   if (db) shutdown.add('database', () => db.close());
 }

@@ -87,6 +87,20 @@ export class SessionRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
+  /** One page, most recent first, with the number of sessions matching (the sessions API). */
+  async pageSessions(opts: { streamKey?: string; limit: number; offset: number }): Promise<{ rows: SessionRow[]; total: number }> {
+    const where = opts.streamKey ? 'WHERE stream_key = $1' : '';
+    const args = opts.streamKey ? [opts.streamKey] : [];
+    const [page, count] = await Promise.all([
+      this.pool.query(
+        `SELECT ${COLUMNS} FROM stream_sessions ${where} ORDER BY started_at DESC, id DESC LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
+        [...args, opts.limit, opts.offset],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM stream_sessions ${where}`, args),
+    ]);
+    return { rows: page.rows.map(toRow), total: count.rows[0].n };
+  }
+
   /** Most recent first. */
   async listSessions(opts: { streamKey?: string; limit?: number } = {}): Promise<SessionRow[]> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 1000);

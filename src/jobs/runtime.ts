@@ -16,6 +16,7 @@ import { every } from '../every.js';
 import type { SceneDataSource, SessionRecorder, StartContext, StartResult } from './job-context.js';
 import { SceneFeeds } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
+import { observePickup, trackQueues } from '../metrics/index.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -64,6 +65,7 @@ export class WorkerRuntime {
 
     const q = (this.queues = createQueues(this.config.REDIS_URL, { prefix: this.config.QUEUE_PREFIX, isWorker: true }));
     await Promise.all([q.start.ready(), q.stop.ready(), q.status.ready()]);
+    this.timers.push(trackQueues(q));
     const ctx: StartContext = {
       config: this.config,
       redis: this.redis,
@@ -81,6 +83,7 @@ export class WorkerRuntime {
     };
 
     q.start.process(this.config.WORKER_CONCURRENCY, async (job): Promise<StartResult> => {
+      observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
       this.active += 1;
       try {
@@ -90,6 +93,7 @@ export class WorkerRuntime {
       }
     });
     q.stop.process(4, async (job) => {
+      observePickup(q.stop.name, job);
       const p = JOBS.stop.schema.parse(job.data);
       const current = await this.redis.hget(keys.state(p.streamKey), 'task_id');
       if (current && current !== p.taskId) return { ignored: 'another task runs this stream now' };
@@ -98,6 +102,7 @@ export class WorkerRuntime {
       return { requested: true };
     });
     q.status.process(4, async (job) => {
+      observePickup(q.status.name, job);
       const p = JOBS.status.schema.parse(job.data);
       return { ...toStatus(p.streamKey, await readState(this.redis, p.streamKey)), answered_by: this.workerId };
     });

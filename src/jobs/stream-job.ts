@@ -14,6 +14,7 @@ import { holdLease, releaseLease } from '../streams/lease.js';
 import type { StartPayload } from '../streams/schema.js';
 import { clearState, readState, restoreState, updateState, type Health } from '../streams/state.js';
 import { every } from '../every.js';
+import { trackStream } from '../metrics/sources.js';
 import type { StartContext, StartResult } from './job-context.js';
 import { StopSignals, handedOver } from './stop-signals.js';
 
@@ -70,7 +71,7 @@ export class StreamJob {
   async claim(): Promise<StartResult | null> {
     const { redis, config, workerId } = this.ctx;
     const p = this.p;
-    logger.info(`starting stream ${this.who} (task ${p.taskId}, screen ${p.screenId}, preview ${p.fps} fps q${p.quality})`);
+    logger.info(`starting stream ${this.who} (task ${p.taskId}, screen ${p.screenId}, preview ${p.fps} fps q${p.quality})`, this.fields());
     const state = await readState(redis, this.key);
     if (!state || state.task_id !== p.taskId || state.active !== 'true') {
       logger.info(`task ${p.taskId} is no longer the stream's current task: nothing to do`);
@@ -118,6 +119,7 @@ export class StreamJob {
     const offSignals = this.signals.listen(this.ctx.onControl, this.ctx.shuttingDown);
     let stopHeartbeat: () => void = () => {};
     let offSceneData: () => void = () => {};
+    let untrack: () => void = () => {};
     try {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
       const plan = this.ctx.broadcast?.(this.key, this.broadcastFps) ?? null;
@@ -150,6 +152,7 @@ export class StreamJob {
       // Subscribed before the start, so the first frames already show the scene's data.
       offSceneData = this.ctx.sceneData?.(p.screenId, (data) => pipeline.setSceneData(data)) ?? offSceneData;
       await pipeline.start();
+      untrack = trackStream({ streamKey: this.key, pipeline, outputs: plan?.settings.outputs, previews: () => this.published });
 
       stopHeartbeat = every(1000, () => this.heartbeat(), {
         // The stream goes on while Redis is away; say so once, not every second.
@@ -162,6 +165,7 @@ export class StreamJob {
       logger.error(`stream ${this.who} could not run: ${this.failure}`);
     } finally {
       stopHeartbeat();
+      untrack();
       offSceneData();
       offSignals();
       await this.pipeline?.stop();
@@ -182,6 +186,7 @@ export class StreamJob {
       dropped: s.dropped,
       health: health === 'stopped' ? 'starting' : health,
       restarts: this.restarts + (bs?.restarts ?? 0),
+      ...(bs ? { output_fps: bs.fps, bitrate_kbps: bs.bitrateKbps ?? '' } : {}),
       ...(bs?.lastError ? { last_error: bs.lastError } : {}),
     });
     if (this.beats === 1 || this.beats % 60 === 0) logger.debug(`stream ${this.who}: ${s.frames} frames, ${s.dropped} dropped, ${health}`);
@@ -215,9 +220,15 @@ export class StreamJob {
         })
         .catch((err) => logger.warn(`could not record the session end: ${errMessage(err)}`));
     }
-    if (failure) logger.error(`❌ stream ${this.who} failed: ${failure}`);
-    else logger.info(`✅ stream ${this.who} stopped (${stopReason}; ${s.frames} frames, ${s.dropped} dropped)`);
+    const fields = { ...this.fields(), durationMs: this.startedAt ? Date.now() - this.startedAt * 1000 : undefined, frames: s.frames, dropped: s.dropped };
+    if (failure) logger.error(`❌ stream ${this.who} failed: ${failure}`, fields);
+    else logger.info(`✅ stream ${this.who} stopped (${stopReason}; ${s.frames} frames, ${s.dropped} dropped)`, fields);
     return { ...this.base, outcome: failure ? 'failed' : 'stopped', reason, frames: s.frames };
+  }
+
+  /** The fields of this job's log lines (the logger redacts `stream`). */
+  private fields() {
+    return { stream: this.key, taskId: this.p.taskId, workerId: this.ctx.workerId };
   }
 
   /** Wait until we hold the lease; a dead owner's lease expires within its TTL. */

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { log, errMessage } from '../logger.js';
+import { countVote } from '../metrics/instrument.js';
 import { BuiltinGenerator, type PollGenerator } from './generator.js';
 import { PollLiveView } from './live-view.js';
 import { TallyRecovery } from './recovery.js';
@@ -122,7 +123,7 @@ export class PollService {
 
   /** See PollVoting.vote. */
   vote(option: string, voterId: string): Promise<VoteResult> {
-    return this.voting.vote(option, voterId);
+    return countVote(this.voting.vote(option, voterId));
   }
 
   /** Closes the open poll (keeping its final tally) and opens a new one. */

@@ -10,7 +10,8 @@ const logger = log('RENDER');
 
 /** Where raw RGBA broadcast frames go (the FFmpeg supervisor). false = not taken (dropped). */
 export interface FrameSink {
-  writeFrame(rgba: Buffer): boolean;
+  /** `renderedAt`: performance.now() when the frame's render began (for the encode latency). */
+  writeFrame(rgba: Buffer, renderedAt?: number): boolean;
 }
 
 export interface PipelineOptions {
@@ -88,6 +89,7 @@ export class RenderPipeline {
       this.previewSkipped += 1;
       return;
     }
+    const renderedAt = performance.now();
     const ctx = this.main.getContext('2d');
     const info = {
       width: this.main.width,
@@ -105,7 +107,7 @@ export class RenderPipeline {
       return;
     }
     this.frames += 1;
-    if (o.broadcast && !o.broadcast.sink.writeFrame(this.main.data())) this.sinkDropped += 1;
+    if (o.broadcast && !o.broadcast.sink.writeFrame(this.main.data(), renderedAt)) this.sinkDropped += 1;
     o.afterFrame?.();
 
     if (dueMs + 0.5 >= this.nextPreviewMs) {

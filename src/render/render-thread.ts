@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const broadcastStatus = (): BroadcastStatus | null => {
     if (!sup) return null;
     const s = sup.stats();
-    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, pid: s.pid };
+    return { health: s.health, restarts: s.restarts, lastError: s.lastError, fps: s.fps, bitrateKbps: s.bitrateKbps, bytes: s.bytes, restartReasons: s.restartReasons, pid: s.pid };
   };
   sup?.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   if (init.sceneData !== undefined) pipeline.setSceneData(init.sceneData);
 
-  const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus() });
+  const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus(), latencies: sup?.takeLatencies() });
   const statsTimer = setInterval(sendStats, 500);
 
   port.on('message', async (m: ToThread) => {

@@ -21,6 +21,10 @@ export interface BroadcastStatus {
   lastError: string | null;
   fps: number;
   bitrateKbps?: number;
+  /** Bytes muxed so far (absent with tee). */
+  bytes?: number;
+  /** FFmpeg restarts by reason (stalled, killed, exited, spawn). */
+  restartReasons?: Record<string, number>;
   pid?: number;
 }
 
@@ -34,7 +38,8 @@ export interface ThreadCounters {
 export type FromThread =
   | { type: 'ready' }
   | { type: 'preview'; jpeg: ArrayBuffer; seq: number; ts: number }
-  | { type: 'stats'; counters: ThreadCounters; broadcast: BroadcastStatus | null }
+  /** `latencies`: render → FFmpeg seconds of the frames written since the last stats message. */
+  | { type: 'stats'; counters: ThreadCounters; broadcast: BroadcastStatus | null; latencies?: number[] }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 

@@ -17,6 +17,12 @@ function spawnThread(workerData: RenderThreadInit, name: string): Worker {
   return new Worker(BOOT_URL, { workerData: { ...workerData, threadUrl: THREAD_URL.href }, name });
 }
 
+/** Who hears each frame's render → FFmpeg latency, in seconds (the metrics; render knows nothing of them). */
+let latencyObserver: ((seconds: number) => void) | null = null;
+export function observeEncodeLatency(fn: ((seconds: number) => void) | null): void {
+  latencyObserver = fn;
+}
+
 export interface ThreadedPipelineOptions extends RenderThreadInit {
   onPreview: (jpeg: Buffer, seq: number, ts: number) => void;
   /** The stream cannot go on: the broadcast gave up, or the thread failed. */
@@ -66,6 +72,7 @@ export class ThreadedPipeline {
         case 'stats':
           this.counters = m.counters;
           this.status = m.broadcast;
+          if (latencyObserver) for (const v of m.latencies ?? []) latencyObserver(v);
           break;
         case 'failed':
           fail(m.message);

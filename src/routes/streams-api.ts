@@ -14,7 +14,7 @@ export const createBody = z.strictObject({
   ...startParams,
 });
 
-const deleteQuery = z.strictObject({ streamKey: streamKeySchema });
+export const deleteQuery = z.strictObject({ streamKey: streamKeySchema });
 
 export function streamsApiRouter(d: { redis: Redis; queues: Queues; requireToken: RequestHandler }): Router {
   const r = Router();

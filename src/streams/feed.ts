@@ -33,6 +33,8 @@ export class FeedHub {
   private readonly watchTimer: NodeJS.Timeout;
   private readonly bus: BusSubscription;
   private closed = false;
+  /** Frames skipped by slow clients since start (kept when they leave: a counter). */
+  private skippedTotal = 0;
 
   constructor(
     sub: Redis,
@@ -78,6 +80,11 @@ export class FeedHub {
     let clients = 0;
     for (const set of this.clients.values()) clients += set.size;
     return { streams: this.clients.size, clients };
+  }
+
+  /** Clients per stream and frames skipped since start (the /metrics gauges read this). */
+  metrics(): { clients: Array<{ streamKey: string; clients: number }>; skipped: number } {
+    return { clients: [...this.clients].map(([streamKey, set]) => ({ streamKey, clients: set.size })), skipped: this.skippedTotal };
   }
 
   /** Per-client counters of one stream: frames sent, frames skipped, bytes still queued. */
@@ -131,6 +138,7 @@ export class FeedHub {
       // Anything still queued in userland means the client is behind: skip rather than pile up.
       if (c.res.writableLength > 0) {
         c.skipped += 1;
+        this.skippedTotal += 1;
         continue;
       }
       if (write(c.res, chunk)) c.sent += 1;

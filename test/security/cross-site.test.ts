@@ -91,10 +91,12 @@ describe('security: cross-site, from Chromium', function () {
 
   it('form posts (text/plain and urlencoded) to /stream/start are refused', async () => {
     for (const id of ['f', 'g']) {
+      // A fresh page per form: a second submit must not cancel the first one's navigation.
+      await page.goto(`${evil.url}/`);
       const seen = answers.length;
       await page.evaluate((form) => (document.getElementById(form) as HTMLFormElement).submit(), id);
       // The frame's navigation shows up as a response of the page; give a loaded machine time.
-      await waitFor(() => answers.slice(seen).some((a) => a.method === 'POST'), 20_000, 100, `the answer to form ${id}`);
+      await waitFor(() => answers.slice(seen).some((a) => a.method === 'POST'), 45_000, 100, `the answer to form ${id}`);
     }
     const posts = answers.filter((a) => a.method === 'POST' && a.url === `${s.url}/stream/start`);
     expect(posts.length).to.be.at.least(2);

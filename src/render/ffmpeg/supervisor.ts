@@ -44,6 +44,10 @@ export interface FfmpegStats {
   fps: number;
   /** Muxed bitrate (video + audio + FLV overhead) over the last few seconds; absent with tee. */
   bitrateKbps?: number;
+  /** Bytes muxed over every run so far (FFmpeg's total_size; absent with tee). */
+  bytes?: number;
+  /** Restarts by the reason the previous run ended: stalled, killed (a signal), exited, spawn. */
+  restartReasons: Record<string, number>;
   pid: number | undefined;
 }
 
@@ -81,6 +85,8 @@ interface Run {
   stderrTail: string[];
   stderrLogged: number;
   rates: RateWindow;
+  /** total_size of this run's last progress block. */
+  bytes: number;
 }
 
 export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
@@ -101,6 +107,13 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private framesDropped = 0;
   /** Last writeFrame call: a stall only counts while frames are being offered. */
   private lastOfferAt = 0;
+  /** Bytes of the runs that ended (total_size restarts at 0 with each run). */
+  private bytesBefore = 0;
+  private sawBytes = false;
+  private readonly restartReasons: Record<string, number> = {};
+  private nextRestartReason = 'exited';
+  /** Seconds from a frame's render to FFmpeg taking it, since the last takeLatencies() (bounded). */
+  private latencies: number[] = [];
 
   constructor(private readonly opts: FfmpegSupervisorOptions) {
     super();
@@ -127,7 +140,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
    * 3-13 frames in 20 s with 2, none with 3); beyond it frames are dropped, never queued.
    * The buffer must not be modified afterwards (it is written asynchronously).
    */
-  writeFrame(rgba: Buffer): boolean {
+  writeFrame(rgba: Buffer, renderedAt?: number): boolean {
     if (rgba.length !== this.frameBytes) {
       throw new RangeError(`frame is ${rgba.length} bytes, expected ${this.frameBytes} (${this.opts.settings.width}x${this.opts.settings.height} RGBA)`);
     }
@@ -138,8 +151,10 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       return false;
     }
     run.pending += 1;
+    const since = renderedAt ?? performance.now();
     run.stdin.write(rgba, () => {
       run.pending -= 1;
+      if (this.latencies.length < 1024) this.latencies.push((performance.now() - since) / 1000);
     });
     this.framesWritten += 1;
     return true;
@@ -162,8 +177,17 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       health: this.health,
       fps: rates.fps,
       ...(rates.bitrateKbps !== undefined ? { bitrateKbps: rates.bitrateKbps } : {}),
+      ...(this.sawBytes ? { bytes: this.bytesBefore + (this.run?.bytes ?? 0) } : {}),
+      restartReasons: { ...this.restartReasons },
       pid: live?.child.pid,
     };
+  }
+
+  /** The render → FFmpeg latencies measured since the last call (for a histogram). */
+  takeLatencies(): number[] {
+    const l = this.latencies;
+    this.latencies = [];
+    return l;
   }
 
   private async stopNow(timeoutMs: number): Promise<void> {
@@ -201,7 +225,9 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       stderrTail: [],
       stderrLogged: 0,
       rates: new RateWindow(),
+      bytes: 0,
     };
+    if (this.run) this.bytesBefore += this.run.bytes;
     this.run = run;
     if (child.pid !== undefined) trackChild(child);
     this.logger.info(`${this.tag}: FFmpeg started (pid ${child.pid ?? '?'}, ${this.opts.settings.outputs.length} output(s))`);
@@ -243,6 +269,10 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     if (run.ended) return;
     const now = Date.now();
     run.rates.push(block, now);
+    if (block.totalSize !== undefined) {
+      run.bytes = block.totalSize;
+      this.sawBytes = true;
+    }
     if (block.frame <= run.lastFrame) return;
     run.lastFrame = block.frame;
     run.lastProgressAt = now;
@@ -274,6 +304,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
 
     const now = Date.now();
     const why = run.stalled ? `stalled: no progress for ${this.opts.stallSeconds} s` : reason;
+    this.nextRestartReason = run.stalled ? 'stalled' : /killed by/.test(reason) ? 'killed' : /could not run/.test(reason) ? 'spawn' : 'exited';
     this.lastError = redact([why, ...run.stderrTail].join('\n'), this.opts.streamKey);
     const healthy = run.liveAt !== undefined && now - run.liveAt >= (this.opts.healthyRunMs ?? 30_000);
     this.consecutiveFailures = healthy ? 1 : this.consecutiveFailures + 1;
@@ -293,6 +324,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.restarts += 1;
+      this.restartReasons[this.nextRestartReason] = (this.restartReasons[this.nextRestartReason] ?? 0) + 1;
       this.spawnRun();
     }, delay);
   }

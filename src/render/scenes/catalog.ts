@@ -8,7 +8,7 @@ export interface SceneInfo {
 }
 
 export const SCENE_CATALOG: readonly SceneInfo[] = [
-  { id: 'testcard', description: 'Colour bars with the stream key, a running clock and the frame number' },
+  { id: 'testcard', description: "Colour bars with the stream key's fingerprint, a running clock and the frame number" },
   { id: 'poll', description: 'The live poll: question, animated vote bars with percentages and counts, total, countdown' },
   { id: 'timecode', description: 'Render time as a machine-readable bar (for latency measurement) and a clock' },
 ];
