@@ -13,6 +13,7 @@ import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
 import { attachRealtime } from './realtime/index.js';
 import { startChat, chatRouter, type ChatHandle } from './chat/index.js';
+import { trackChat } from './chat/metrics.js';
 import { log } from './logger.js';
 import { trackViewers } from './metrics/index.js';
 import { sessionsRouter } from './routes/sessions.js';
@@ -45,6 +46,7 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
   const chat = startChat(config, { redis, polls }); // issue 12: null without TWITCH_CHANNEL
+  const offChatMetrics = chat ? trackChat(chat) : undefined;
 
   const web = await startWeb(config, {
     routers: ({ requireToken, votes }) => [pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool }), chatRouter(chat)],
@@ -71,6 +73,7 @@ export async function runWeb(config: Config, db: Database): Promise<WebRole> {
     polls,
     chat,
     async close() {
+      offChatMetrics?.();
       await chat?.close();
       await web.close();
       await polls.close();

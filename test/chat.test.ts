@@ -17,6 +17,7 @@ import { FakeTwitch, type ChatLine } from './helpers/twitch-irc.js';
 import { testConfig, waitFor, sleep } from './helpers/env.js';
 import { captureLog, startSecStack } from './security/harness.js';
 import { launchBrowser } from './helpers/browser.js';
+import { promtool, sample } from './helpers/metrics.js';
 
 const OPTIONS = ['Ryu', 'Ken', 'Chun-Li', 'Akuma'];
 const votesInAny = (t: TestDatabase, pollId: number) => countVotes(t.db.pool, pollId).then((c) => Object.values(c).reduce((a, b) => a + b, 0));
@@ -187,6 +188,13 @@ describe('chat votes (Twitch IRC stand-in, PostgreSQL, Redis)', function () {
       fake.chat(ch, [{ userId: '777', text: 'a' }, { userId: '778', text: '!vote b' }]);
       await waitFor(async () => stack.role.chat?.stats()?.votes === 2, 20_000, 20, 'two chat votes');
       expect(await votesInAny(stack.t, poll.id)).to.equal(2);
+      const metrics = (await request(stack.url).get('/metrics')).text;
+      const labels = { platform: 'twitch', channel: ch };
+      expect(sample(metrics, 'sf_chat_votes_total', { ...labels, result: 'accepted' })).to.equal(2);
+      expect(sample(metrics, 'sf_chat_connected', labels)).to.equal(1);
+      expect(sample(metrics, 'sf_chat_bridge_running', labels)).to.equal(1);
+      expect(sample(metrics, 'sf_chat_messages_total', labels)).to.equal(2);
+      expect(promtool(metrics)).to.deep.equal({ status: 0, output: '' });
       const page = await b.browser.newPage();
       const violations: string[] = [];
       page.on('console', (m) => /Content Security Policy/i.test(m.text()) && violations.push(m.text()));

@@ -7,6 +7,7 @@
 // ChatOnAirFeed/withChat (the worker's poll scene), and the ChatSource interface a second
 // platform implements (see types.ts and README "Chat votes").
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ChatBridge, type ChatStats, type VoteSink } from './bridge.js';
@@ -78,6 +79,21 @@ export function startChat(config: ChatConfig, deps: { redis: Redis; polls: VoteS
     close: () => runner.stop(),
   };
 }
+
+/** The answer of GET /api/chat (and `chat` in /api/health), for the OpenAPI document. */
+export const chatStatusSchema = z.looseObject({
+  configured: z.boolean(),
+  platform: z.string().optional(),
+  channel: z.string().optional(),
+  connected: z.boolean().optional(),
+  node: z.string().nullable().optional(),
+  messagesPerSec: z.number().optional(),
+  votes: z.number().optional(),
+  duplicates: z.number().optional(),
+  reconnects: z.number().optional(),
+  lastError: z.string().nullable().optional(),
+  updatedAt: z.string().optional(),
+});
 
 /** GET /api/chat: the dashboard's view of the bridge (public: counts and state only). */
 export function chatRouter(chat: ChatHandle | null): Router {

@@ -69,6 +69,10 @@ export class ChatRunner {
     this.ttlMs = o.ttlMs ?? 15_000;
   }
 
+  get platform(): string {
+    return this.o.platform;
+  }
+
   get running(): boolean {
     return this.bridge !== null;
   }
