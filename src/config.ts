@@ -95,6 +95,15 @@ export const envSchema = z
     LOGO_FILE: z.string().optional(),
     AUDIO_FILE: z.string().optional(),
     AUDIO_LOUDNESS_LUFS: z.coerce.number().min(-40).max(-10).default(-23),
+    // --- issue 12: votes from the platform's chat (src/chat/; README "Chat votes") ---
+    TWITCH_CHANNEL: z.string().regex(/^#?[A-Za-z0-9_]{1,25}$/, 'TWITCH_CHANNEL: a Twitch login name (letters, digits, _)').transform((c) => c.replace(/^#/, '').toLowerCase()).optional(),
+    TWITCH_USERNAME: z.string().regex(/^[A-Za-z0-9_]{1,25}$/, 'TWITCH_USERNAME: a Twitch login name').transform((c) => c.toLowerCase()).optional(),
+    TWITCH_OAUTH_TOKEN: z.string().min(8, 'TWITCH_OAUTH_TOKEN is too short').transform((t) => t.replace(/^oauth:/i, '')).optional(),
+    TWITCH_IRC_URL: z.string().regex(/^wss?:\/\/\S+$/, 'TWITCH_IRC_URL: a ws:// or wss:// URL').default('wss://irc-ws.chat.twitch.tv:443'),
+    CHAT_VOTE_BARE: bool.default(false),
+    CHAT_ANNOUNCE: bool.default(false),
+    CHAT_SAY_PER_30S: int(20, 1, 100),
+    CHAT_LOCK_TTL_MS: int(15_000, 1000, 600_000),
   });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'HOST'> & { HOST: string };
@@ -114,6 +123,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (cleaned.NODE_ENV === 'production' && !cleaned.API_TOKEN) {
     problems.push('API_TOKEN: API_TOKEN is required when NODE_ENV=production');
   }
+  if (cleaned.TWITCH_OAUTH_TOKEN && !cleaned.TWITCH_USERNAME) problems.push('TWITCH_USERNAME: required with TWITCH_OAUTH_TOKEN (the account the token belongs to)');
+  if (/^(true|1|yes)$/.test(cleaned.CHAT_ANNOUNCE ?? '') && !cleaned.TWITCH_OAUTH_TOKEN) problems.push('TWITCH_OAUTH_TOKEN: CHAT_ANNOUNCE needs an account to post with');
   if (problems.length || !result.success) throw new ConfigError(problems);
   return { ...result.data, HOST: result.data.HOST ?? (result.data.API_TOKEN ? '0.0.0.0' : '127.0.0.1') };
 }

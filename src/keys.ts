@@ -80,4 +80,12 @@ export const keys = {
   voterSecret: () => 'sf:secret:voter',
   /** prefix of rate-limiter-flexible counters: `sf:budget:<budget>:<key>` (votes, voters, control, sse, sockets). */
   budget: (name: string) => `sf:budget:${name}`,
+
+  // --- issue 12 (src/chat/) ---
+  /** string, TTL: the web node that runs the chat bridge of a channel (renewed while it runs). */
+  chatLock: (channel: string) => `sf:chat:lock:${channel}`,
+  /** string JSON, TTL: that bridge's state (connected, messages/s, votes, last error) for every node's /api/health. */
+  chatState: (channel: string) => `sf:chat:state:${channel}`,
+  /** pub/sub channel (JSON): bridge state, on change and every few seconds (the poll scene's "type !A in chat"). */
+  chatStatus: () => 'sf:chat:status',
 } as const;

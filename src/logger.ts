@@ -17,6 +17,7 @@ export type Category =
   | 'QUEUE'
   | 'HTTP'
   | 'METRICS'
+  | 'CHAT'
   | 'APP';
 
 /**

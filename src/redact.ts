@@ -18,11 +18,14 @@ const RTMP_URL = /(rtmps?:\/\/[^\s"'/]+(?:\/[^\s"'/?]+)*?\/)([^\s"'/?]+)(?=[\s"'
 // "stream_key":"…" / "streamKey":"…" in JSON text, and stream_key=… in a query or key=value log.
 const JSON_KEY = /("(?:stream_key|streamKey)"\s*:\s*")([^"\\]*)(")/g;
 const PAIR_KEY = /\b((?:stream_key|streamKey)=)([^&\s"']+)/g;
+// Chat tokens (issue 12): Twitch's `oauth:<token>` as IRC's PASS line and its users write it.
+const OAUTH = /\b(oauth:)([A-Za-z0-9_-]{4,})/gi;
 
 /** Redacts keys inside a piece of text (a log message, an error message). */
 export function redactText(text: string): string {
-  if (!/rtmp|stream_?key/i.test(text)) return text;
+  if (!/rtmp|stream_?key|oauth:/i.test(text)) return text;
   return text
+    .replace(OAUTH, (_m, head: string) => `${head}[redacted]`)
     .replace(RTMP_URL, (_m, head: string, key: string) => `${head}${redactedKey(key)}`)
     .replace(JSON_KEY, (_m, a: string, key: string, b: string) => `${a}${key ? redactedKey(key) : ''}${b}`)
     .replace(PAIR_KEY, (_m, a: string, key: string) => `${a}${redactedKey(key)}`);

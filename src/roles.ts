@@ -16,6 +16,8 @@ import { createGenerator } from './polls/generator.js';
 import { pollRouter, installPollFastPath } from './routes/poll.js';
 import { pollsAdminRouter } from './routes/polls-admin.js';
 import { attachRealtime } from './realtime/index.js';
+import { startChat, chatRouter, type ChatHandle } from './chat/index.js';
+import { trackChat } from './chat/metrics.js';
 import { log } from './logger.js';
 import { trackViewers } from './metrics/index.js';
 import { sessionsRouter } from './routes/sessions.js';
@@ -33,6 +35,8 @@ export async function openDb(config: Config): Promise<Database> {
 export interface WebRole {
   web: WebHandle;
   polls: PollService;
+  /** Issue 12: the chat bridge (null without TWITCH_CHANNEL); `chat.stats()` is the metrics hook. */
+  chat: ChatHandle | null;
   close(): Promise<void>;
 }
 
@@ -54,11 +58,19 @@ export async function runWeb(config: Config, db: Database, conns: RedisConnectio
   await polls.start();
   await polls.ensurePoll();
   const realtime = attachRealtime(config, { polls });
+  const chat = startChat(config, { redis: conns.redis, polls }); // null without TWITCH_CHANNEL
+  const offChatMetrics = chat ? trackChat(chat) : undefined;
 
   const web = await startWeb(config, conns, {
     requested: new PgRequestedStreams(db.pool),
     // The admin router first: /api/polls/queue is not a poll id.
-    routers: ({ requireToken, votes }) => [pollsAdminRouter({ polls, requireToken }), pollRouter({ polls, requireToken, votes }), sessionsRouter({ pool: db.pool })],
+    routers: ({ requireToken, votes }) => [
+      pollsAdminRouter({ polls, requireToken }),
+      pollRouter({ polls, requireToken, votes }),
+      sessionsRouter({ pool: db.pool }),
+      chatRouter(chat),
+    ],
+    chat: chat ? () => chat.status() : undefined,
     currentPollId: async () => (await polls.current())?.id ?? null,
     checks: { database: () => db.pool.query('select 1') },
     attach: async (server, deps) => {
@@ -79,7 +91,10 @@ export async function runWeb(config: Config, db: Database, conns: RedisConnectio
   return {
     web,
     polls,
+    chat,
     async close() {
+      offChatMetrics?.();
+      await chat?.close();
       await web.close();
       await polls.close();
     },

@@ -31,6 +31,8 @@ export interface WebExtras {
   /** Id of the open poll: the per-poll vote budget (issue 10). */
   currentPollId?: () => Promise<string | number | null>;
   checks?: HealthDeps['checks'];
+  /** Issue 12: the chat bridge's state in /api/health. */
+  chat?: HealthDeps['chat'];
   /** Attach socket.io (or anything else) to the HTTP server. */
   attach?: (server: http.Server, deps: { feed: FeedHub; guard: SocketGuard; conns: RedisConnections }) => Promise<{ close(): Promise<void>; stats?: HealthDeps['realtime'] }>;
   /** The requested streams (PostgreSQL): starts are recorded, stops forget them, the reconciler runs here too. */
@@ -55,6 +57,7 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
       queues,
       heartbeatTtlSeconds: config.HEARTBEAT_TTL_SECONDS,
       checks: extras.checks,
+      chat: extras.chat,
       realtime: () => (realtime ? realtime() : Promise.resolve(null)),
     }),
     ...(extras.routers?.({ requireToken: guard, votes: security.votes }) ?? []),

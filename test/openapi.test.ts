@@ -141,6 +141,7 @@ describe('OpenAPI contract (/api/openapi.json)', function () {
     await call('get', '/api/sessions/:id', { path: '/api/sessions/x', status: 400 });
 
     await call('get', '/api/health', { status: 200 });
+    await call('get', '/api/chat', { status: 200 });
     await call('get', '/health', { status: 200 });
     const metrics = await call('get', '/metrics', { status: 200 });
     await call('get', '/api/openapi.json', { status: 200 });

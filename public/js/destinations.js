@@ -12,15 +12,15 @@
   var player = null;
 
   panel.innerHTML =
-    '<h3 style="margin:0 0 6px;font-size:16px">Destinations</h3>' +
-    '<ul id="dest-list" style="list-style:none;padding:0;margin:0"></ul>' +
-    '<div id="dest-empty" style="color:var(--muted);font-size:13px">No stream running.</div>' +
-    '<form id="dest-add" style="display:none">' +
+    '<h3 class="dest-title">Destinations</h3>' +
+    '<ul id="dest-list" class="dest-list"></ul>' +
+    '<div id="dest-empty" class="dest-note">No stream running.</div>' +
+    '<form id="dest-add" hidden>' +
     '<label for="dest-url">Add a destination (full RTMP URL with its key)</label>' +
     '<input id="dest-url" type="text" autocomplete="off" placeholder="rtmp://a.rtmp.youtube.com/live2/xxxx-xxxx">' +
     '<label for="dest-name">Name (optional)</label><input id="dest-name" type="text" maxlength="64">' +
     '<button id="dest-add-btn" class="go" type="submit">Add</button></form>' +
-    '<div id="dest-message" class="info" style="min-height:20px;margin-top:6px;font-size:13px"></div>';
+    '<div id="dest-message" class="info dest-message"></div>';
   var $ = function (id) { return document.getElementById(id); };
 
   function headers() {
@@ -126,17 +126,17 @@
       streamKey = st.active ? st.stream_key : null;
       if (!streamKey) {
         render([]);
-        $('dest-empty').style.display = '';
-        $('dest-add').style.display = 'none';
+        $('dest-empty').hidden = false;
+        $('dest-add').hidden = true;
         play(null);
         return;
       }
       var res = await fetch('/api/stream/' + encodeURIComponent(streamKey));
       if (!res.ok) return;
       var s = await res.json();
-      $('dest-empty').style.display = s.destinations.length ? 'none' : '';
+      $('dest-empty').hidden = s.destinations.length > 0;
       $('dest-empty').textContent = s.destinations.length ? '' : 'No destinations (previews only).';
-      $('dest-add').style.display = '';
+      $('dest-add').hidden = false;
       render(s.destinations);
       play(s.hls);
     } catch (e) {

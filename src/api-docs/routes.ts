@@ -9,6 +9,7 @@ import { generateBody, pollIdParams, voteBody } from '../routes/poll.js';
 import { sessionIdParams, sessionsQuery } from '../routes/sessions.js';
 import { pollListQuery, queueBody, queueIdParams } from '../routes/polls-admin.js';
 import * as S from './schemas.js';
+import { chatStatusSchema } from '../chat/index.js';
 
 export interface ApiResponse {
   description: string;
@@ -165,6 +166,11 @@ export const ROUTES: ApiRoute[] = [
     method: 'get', path: '/api/health', tag: 'operations',
     summary: 'Redis, queues, live workers, database.',
     responses: { 200: { description: 'healthy (status ok, or degraded with no live worker)', schema: S.apiHealth }, 503: { description: 'a dependency is down', schema: S.apiHealth } },
+  },
+  {
+    method: 'get', path: '/api/chat', tag: 'operations',
+    summary: 'The chat bridge (issue 12): channel, connected, messages/s, votes counted, last error, the node running it.',
+    responses: { 200: { description: 'chat bridge state ({configured:false} without TWITCH_CHANNEL)', schema: chatStatusSchema } },
   },
   {
     method: 'get', path: '/health', tag: 'operations',

@@ -10,11 +10,13 @@ import { log, errMessage } from '../logger.js';
 import { PollLiveView } from '../polls/live-view.js';
 import { PollStore, type PollKeys } from '../polls/store.js';
 import type { SceneDataSource } from './job-context.js';
+import { ChatOnAirFeed, withChat } from '../chat/on-air.js';
 
 const logger = log('STREAMING-TASK');
 
 export class SceneFeeds {
   private readonly polls: PollLiveView;
+  private readonly chat: ChatOnAirFeed;
   private started: Promise<void> | null = null;
   private readonly show: PollSceneShow | undefined;
 
@@ -25,21 +27,24 @@ export class SceneFeeds {
       subscriber: clients.subscriber,
       refreshMs: opts.refreshMs ?? 2000,
     });
+    this.chat = new ChatOnAirFeed(clients.subscriber);
   }
 
   /** The StartContext hook: `push` gets the scene's data now and on every change. */
   readonly feed: SceneDataSource = (screenId, push) => {
     if (screenId !== 'poll') return () => {};
-    this.started ??= this.polls.start().catch((err) => {
+    this.started ??= Promise.all([this.polls.start(), this.chat.start()]).then(() => undefined, (err) => {
       logger.warn(`the poll view did not start: ${errMessage(err)}`);
     });
-    const off = this.polls.subscribe((view) => push({ poll: view, show: this.show }));
-    push({ poll: this.polls.current(), show: this.show });
-    return off;
+    // The poll, the show's settings, and "type !A in chat" on air while a chat bridge is connected.
+    const send = () => push({ poll: withChat(this.polls.current(), this.chat.current()), show: this.show });
+    const offs = [this.polls.subscribe(send), this.chat.subscribe(send)];
+    send();
+    return () => offs.forEach((off) => off());
   };
 
-  close(): Promise<void> {
-    return this.polls.close();
+  async close(): Promise<void> {
+    await Promise.all([this.polls.close(), this.chat.close()]);
   }
 }
 

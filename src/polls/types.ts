@@ -49,6 +49,8 @@ export interface PollView {
   winner?: PollWinner | null;
   revealAt?: string | null;
   revealUntil?: string | null;
+  /** Issue 12: the chat bridge that is connected now (added for the poll scene; src/chat/on-air.ts). */
+  chat?: { platform: string; channel: string };
 }
 
 export type { PollPhase } from '../render/scenes/poll-phase.js';

@@ -14,6 +14,8 @@ export interface HealthDeps {
   checks?: Record<string, () => Promise<unknown>>;
   /** socket.io distribution statistics, when the realtime layer is attached. */
   realtime?: () => Promise<{ activeStreams: number; connectedUsers: number; distribution: unknown; scope: string } | null>;
+  /** Issue 12: the chat bridge's state (informational: a chat problem does not fail the health check). */
+  chat?: () => Promise<unknown>;
 }
 
 /** Runs a check with a bound: a client queueing commands for a dead server never answers. */
@@ -55,6 +57,7 @@ export function healthRouter(d: HealthDeps): Router {
       const { ok, ms, error } = await timed(check);
       extra[name] = { ok, ms, ...(error ? { error } : {}) };
     }
+    const chat = d.chat ? await timed(d.chat) : null;
     const ok = redis.ok && queues.ok && Object.values(extra).every((c) => c.ok);
     const liveCount = workers.value?.length ?? 0;
     res.status(ok ? 200 : 503).json({
@@ -64,6 +67,7 @@ export function healthRouter(d: HealthDeps): Router {
       workers: { live: liveCount, ids: workers.value ?? [] },
       activeStreams: streams.value ?? null,
       ...extra,
+      ...(chat ? { chat: chat.ok ? chat.value : { error: chat.error } } : {}),
       uptimeSeconds: Math.round(process.uptime()),
     });
   });

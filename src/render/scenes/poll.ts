@@ -26,6 +26,8 @@ export interface PollScenePoll {
   revealAt?: string | null;
   revealUntil?: string | null;
   winner?: { keys: string[]; labels: string[]; votes: number; tie: boolean } | null;
+  /** A chat bridge is connected (votes by typing !A … in the platform's chat). */
+  chat?: { platform: string; channel: string } | null;
 }
 
 /** How the show looks and where to vote (from the config, handed in with the poll). */
@@ -216,6 +218,14 @@ export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneDat
   ctx.textAlign = 'right';
   const note = phase === 'closed' ? 'Voting has closed: the winner in a moment' : `poll #${poll.id}`;
   ctx.fillText(note, contentR, footY);
+  // A chat bridge is connected: one line above the footer (votes by typing !A … in chat).
+  if (poll.chat) {
+    const cmds = poll.options.map((o) => `!${o.key}`).join(' ');
+    ctx.font = `bold ${Math.round(22 * u)}px "${FONT_SANS}"`;
+    ctx.fillStyle = '#bf94ff'; // Twitch purple
+    const where = poll.chat.platform === 'twitch' ? 'Twitch' : poll.chat.platform;
+    ctx.fillText(fitText(ctx, `Type ${cmds} in ${where} chat · #${poll.chat.channel}`, (contentR - pad) / 2), contentR, footY - 32 * u);
+  }
   ctx.textAlign = 'left';
 }
 
