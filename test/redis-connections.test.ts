@@ -74,7 +74,7 @@ describe('Redis connections per process', function () {
     await settled(0);
   });
 
-  it('both roles in one process (npm start): the same two (+3 producers, +6 for the worker queues)', async () => {
+  it('both roles in one process (npm start): the same two (+3 web producers, +6 for the worker queues, +3 worker producers for hand-overs and the reconciler)', async () => {
     const cfg = testConfig({ REDIS_URL: url, RTMP_URL: 'off' });
     let conns: RedisConnections | undefined;
     let web: WebRole | undefined;
@@ -83,9 +83,9 @@ describe('Redis connections per process', function () {
       conns = await connectRedis(cfg, 'main');
       web = await runWeb(cfg, db, conns);
       worker = await runWorker(cfg, db, conns);
-      const names = await settled(11);
+      const names = await settled(14);
       expect(names.filter((n) => n.startsWith('stream-fighter:'))).to.deep.equal(['stream-fighter:main', 'stream-fighter:main-sub']);
-      expect(names.filter((n) => n === '')).to.have.length(9);
+      expect(names.filter((n) => n === '')).to.have.length(12);
     } finally {
       await worker?.close();
       await web?.close();
