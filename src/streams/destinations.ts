@@ -67,19 +67,6 @@ export function destinationViews(state: Record<string, string>): DestinationView
   });
 }
 
-const REMOVE = `
-if redis.call('HGET', KEYS[1], 'active') ~= 'true' then return -1 end
-local cur = redis.call('HGET', KEYS[1], 'destinations')
-if not cur then return -4 end
-local list, kept, found = cjson.decode(cur), {}, false
-for _, d in ipairs(list) do
-  if d.id == ARGV[2] then found = true else table.insert(kept, d) end
-end
-if not found then return -4 end
-redis.call('HSET', KEYS[1], 'destinations', #kept == 0 and '[]' or cjson.encode(kept))
-redis.call('PUBLISH', KEYS[2], ARGV[1])
-return 1`;
-
 export async function addDestination(redis: Redis, streamKey: string, d: { url: string; name?: string }): Promise<DestinationConfig> {
   const [dest] = withIds([d]);
   // One step, only on an active stream whose list its worker has written: src/redis/lua/dest-add.lua
