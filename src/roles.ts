@@ -62,7 +62,7 @@ export async function runWeb(config: Config, db: Database, conns: RedisConnectio
   const offChatMetrics = chat ? trackChat(chat) : undefined;
 
   const web = await startWeb(config, conns, {
-    requested: new PgRequestedStreams(db.pool),
+    requested: new PgRequestedStreams(db.pool, config.QUEUE_PREFIX),
     // The admin router first: /api/polls/queue is not a poll id.
     routers: ({ requireToken, votes }) => [
       pollsAdminRouter({ polls, requireToken }),
@@ -106,7 +106,7 @@ export async function runWorker(config: Config, db: Database | null, conns: Redi
   let sessions: SessionRecorder | undefined;
   // Without a database the worker still runs streams; a stopped stream leaves a note in Redis
   // that the reconciler of a process with the database reads.
-  const requested = db ? new PgRequestedStreams(db.pool) : undefined;
+  const requested = db ? new PgRequestedStreams(db.pool, config.QUEUE_PREFIX) : undefined;
   if (db) {
     const repo = new SessionRepository(db.pool);
     sessions = {

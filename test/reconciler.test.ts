@@ -12,7 +12,7 @@ import { Reconciler, queuedState } from '../src/streams/reconciler.js';
 import { noteEnded } from '../src/streams/requested.js';
 import { reserveStream } from '../src/streams/state.js';
 import type { StartPayload } from '../src/streams/schema.js';
-import { forgetRequestedStreams, testConfig, uniqueKey } from './helpers/env.js';
+import { RUN_ID, forgetRequestedStreams, testConfig, uniqueKey } from './helpers/env.js';
 import { deleteKeys } from './helpers/stack.js';
 
 describe('Reconciler (requested streams → Redis and the queue)', function () {
@@ -37,7 +37,7 @@ describe('Reconciler (requested streams → Redis and the queue)', function () {
     redis = new Redis(config.REDIS_URL);
     db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: '' });
     await migrate(db.pool);
-    requested = new PgRequestedStreams(db.pool);
+    requested = new PgRequestedStreams(db.pool, `test-${RUN_ID}`);
     queues = createQueues(config.REDIS_URL, { prefix: config.QUEUE_PREFIX, isWorker: false });
     await redis.del(keys.reconciler(config.QUEUE_PREFIX));
   });

@@ -9,7 +9,7 @@ import { StreamJob } from '../src/jobs/stream-job.js';
 import type { StartContext, StartResult } from '../src/jobs/job-context.js';
 import { reserveStream } from '../src/streams/state.js';
 import type { StartPayload } from '../src/streams/schema.js';
-import { testConfig, uniqueKey, waitFor } from './helpers/env.js';
+import { RUN_ID, testConfig, uniqueKey, waitFor } from './helpers/env.js';
 import { closeQueues, createQueues, jobSender } from '../src/jobs/producer.js';
 import { migrate, openDatabase, type Database } from '../src/db/index.js';
 import { PgRequestedStreams } from '../src/streams/requested-pg.js';
@@ -131,7 +131,7 @@ describe('StreamJob and its stop signals', function () {
   });
 
   it('a stopped stream is no longer requested (row deleted, note left for other processes)', async () => {
-    const requested = new PgRequestedStreams(db.pool);
+    const requested = new PgRequestedStreams(db.pool, `test-${RUN_ID}`);
     const r = await startJob('unrequest', requested);
     await requested.put({ streamKey: r.key, taskId: r.payload.taskId, payload: { ...r.payload } });
     r.control();

@@ -40,6 +40,13 @@ export async function startService(extraEnv: Record<string, string> = {}) {
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${env.API_TOKEN}` },
     async close() {
       await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+      // SIGTERM hands streams over and keeps them requested (as in production): forget this
+      // run's requests so nothing resumes them (they are scoped to this run's QUEUE_PREFIX anyway).
+      const { default: pg } = await import('pg');
+      const db = new pg.Client({ connectionString: env.DATABASE_URL });
+      await db.connect();
+      await db.query('DELETE FROM requested_streams WHERE scope = $1', [env.QUEUE_PREFIX]).catch(() => {});
+      await db.end();
     },
   };
 }

@@ -81,4 +81,15 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: 'requested_streams_scope',
+    sql: `
+      -- Requested streams belong to one deployment's queues (QUEUE_PREFIX): two deployments, or two
+      -- test runs, on one database never resume each other's streams.
+      ALTER TABLE requested_streams ADD COLUMN scope text NOT NULL DEFAULT 'bq';
+      ALTER TABLE requested_streams DROP CONSTRAINT requested_streams_pkey;
+      ALTER TABLE requested_streams ADD PRIMARY KEY (scope, stream_key);
+    `,
+  },
 ];
