@@ -7,7 +7,7 @@
 // cross-node part (CROSS_VIEWERS, CROSS_SECONDS).
 import crypto from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { fmt, monitor, percentile, procSample, sleep, startClients, startServer } from './realtime/lib.js';
+import { BENCH_TOKEN, fmt, monitor, percentile, procSample, sleep, startClients, startServer } from './realtime/lib.js';
 
 const VIEWERS = Number(process.env.VIEWERS ?? 500);
 const SECONDS = Number(process.env.SECONDS ?? 30);
@@ -56,8 +56,11 @@ export async function run(mode: 'binary' | 'base64', opts: RunOptions): Promise<
   const procs = Array.from({ length: PROCS }, () => startClients());
   let streamer: Socket | null = null;
   try {
-    streamer = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
-    const created = new Promise<string>((r) => streamer!.once('stream:created', (m: { stream: { streamKey: string } }) => r(m.stream.streamKey)));
+    streamer = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: BENCH_TOKEN } });
+    const created = new Promise<string>((resolve, reject) => {
+      streamer!.once('stream:created', (m: { stream: { streamKey: string } }) => resolve(m.stream.streamKey));
+      streamer!.once('error', (e: { message?: string }) => reject(new Error(`registering as STREAMER was refused: ${e?.message ?? JSON.stringify(e)}`)));
+    });
     streamer.emit('user:register', { username: 'bench', role: 'STREAMER' });
     const key = await created;
     await streamer.emitWithAck('stream:start', { streamKey: key });

@@ -8,6 +8,8 @@ import { OPEN_LIMITS } from '../../test/helpers/env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The service's API_TOKEN in these benchmarks: registering as a STREAMER needs it. */
+export const BENCH_TOKEN = 'bench-token-123';
 
 export interface Server {
   pid: number;
@@ -21,7 +23,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const child = fork(path.join(ROOT, 'test/fixtures/web-node.ts'), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL, NODE_ENV: 'production', API_TOKEN: 'bench-token-123', LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...OPEN_LIMITS, ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL, NODE_ENV: 'production', API_TOKEN: BENCH_TOKEN, LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...OPEN_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
