@@ -38,7 +38,8 @@ async function main(shutdown: Shutdown) {
         : err;
     });
     cfg.RTMP_URL = `rtmp://127.0.0.1:${rtmp.port}/live`;
-    logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (ffplay rtmp://localhost:${rtmp.port}/live/<streamKey>)`);
+    // Said without a placeholder key: the log redaction treats the last segment of an RTMP URL as a key.
+    logger.info(`no RTMP_URL: embedded RTMP server on port ${rtmp.port} (play a stream with: ffplay rtmp://localhost:${rtmp.port}/live/ followed by its stream key)`);
     embedded.push(['embedded rtmp', () => rtmp.close()]);
   }
   // A failure from here on exits the process; the private servers' watchdogs then stop them.

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { log } from '../logger.js';
 import { PgliteWireServer } from './wire.js';
+import { pidAlive } from '../embedded/guarded.js';
 
 const logger = log('DB');
 
@@ -19,14 +20,6 @@ export interface EmbeddedServer {
 
 const openDirs = new Set<string>();
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes <dir>.lock, or throws saying which live process holds it. */
 function takeLock(lockPath: string, dir: string): void {

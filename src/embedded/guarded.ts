@@ -69,3 +69,13 @@ export function spawnGuarded(cmd: string, args: string[], opts: GuardedOptions =
     },
   };
 }
+
+/** Whether a process with this pid is alive (EPERM: alive, but another user's). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

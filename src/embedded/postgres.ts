@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 import { log } from '../logger.js';
 import { freePort } from './redis.js';
-import { spawnGuarded, type GuardedProcess } from './guarded.js';
+import { pidAlive, spawnGuarded, type GuardedProcess } from './guarded.js';
 
 const logger = log('DB');
 const require = createRequire(import.meta.url);
@@ -76,14 +76,6 @@ function runAs(): { uid: number; gid: number } | undefined {
   throw new Error('running as root and no `postgres` or `nobody` user to run PostgreSQL as: set DATABASE_URL');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface PrivatePostgres {
   url: string;
