@@ -1,7 +1,8 @@
 // Broadcast figures: one 1280×720 30 fps stream for 60 s (delivered fps, drops, CPU, RSS), how many
 // such streams one machine holds at ≥ 29.5 fps each, and render-to-RTMP latency from a time code.
 // The worker runs as its own process (as in production); the RTMP server and readers run here.
-// BENCH_SECONDS, MAX_STREAMS and PARTS=one,many,latency tune it.
+// BENCH_SECONDS, MAX_STREAMS, PARTS=one,many,latency and SCENE (the scene of the one/many parts,
+// default testcard; `poll` for the show) tune it.
 import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
 import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
@@ -12,6 +13,7 @@ import { readTimecode } from '../src/render/scenes/timecode.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
 const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
+const SCENE = process.env.SCENE ?? 'testcard';
 let rtmpKind = '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,7 +60,7 @@ async function status(svc: Awaited<ReturnType<typeof startService>>, key: string
 }
 
 /** Run `n` streams, measure every stream's delivered fps over `seconds` after a warm-up. */
-async function measure(n: number, seconds: number, screenId = 'testcard') {
+async function measure(n: number, seconds: number, screenId = SCENE) {
   return withService(async (svc, base) => {
     const keys = Array.from({ length: n }, (_, i) => `bench-bc-${n}-${i}`);
     await startStreams(svc, keys, screenId);
@@ -110,7 +112,7 @@ async function latency(seconds: number) {
 
 async function main() {
   printMachine();
-  console.log(`broadcast: 1280x720 @ 30 fps, libx264 ultrafast CBR 2500k, worker in its own process, ${process.env.HOSTNAME ?? 'this machine'} (2 cores)`);
+  console.log(`broadcast: scene ${SCENE}, 1280x720 @ 30 fps, libx264 ultrafast CBR 2500k, worker in its own process, ${process.env.HOSTNAME ?? 'this machine'} (2 cores)`);
   if (PARTS.includes('one')) {
     const r = await measure(1, SECONDS);
     console.log(`one stream, ${SECONDS} s: delivered ${fmt(r.fps[0], 2)} fps (goal ≥ 29.9), dropped ${r.dropped[0]} in the window (goal 0; ${r.droppedTotal[0]} since start incl. FFmpeg start-up),` +

@@ -45,8 +45,15 @@ export async function startService(extraEnv: Record<string, string> = {}) {
       const { default: pg } = await import('pg');
       const db = new pg.Client({ connectionString: env.DATABASE_URL });
       await db.connect();
-      await db.query('DELETE FROM requested_streams WHERE scope = $1', [env.QUEUE_PREFIX]).catch(() => {});
+      const left = await db.query<{ stream_key: string }>('DELETE FROM requested_streams WHERE scope = $1 RETURNING stream_key', [env.QUEUE_PREFIX]).catch(() => ({ rows: [] }));
       await db.end();
+      // Their parity state too, or the next run's start of the same key answers 409.
+      if (left.rows.length > 0) {
+        const { Redis } = await import('ioredis');
+        const redis = new Redis(env.REDIS_URL);
+        await redis.del(...left.rows.map((r) => `streaming:state:${r.stream_key}`));
+        redis.disconnect();
+      }
     },
   };
 }
