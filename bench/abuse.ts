@@ -100,7 +100,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const [path, mode, run] of modes) {
     const f = await run();
     (rows[`${path}|${mode}`] ??= []).push(f);
-    console.log(`  round ${round} ${path} ${mode}: ${fmt(f.votesPerS, 0)} votes/s, p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms; other answers ${f.other}`);
+    console.log(`  round ${round} ${path} ${mode}: ${fmt(f.votesPerS, 0)} votes/s, p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms, CPU ${fmt(f.cpuMsPerVote, 3)} ms/vote; other answers ${f.other}`);
   }
 }
 console.log(`medians of ${ROUNDS} rounds:`);
@@ -109,7 +109,9 @@ for (const path of ['REST', 'socket']) {
   const med = (mode: string, k: keyof Omit<Figure, 'other'>) => median(of(mode).map((f) => f[k]));
   const base = modes.filter((m) => m[0] === path).map((m) => m[1]);
   for (const mode of base) {
-    console.log(`  ${path.padEnd(6)} ${mode.padEnd(45)} ${fmt(med(mode, 'votesPerS'), 0).padStart(6)} votes/s  p50 ${fmt(med(mode, 'p50'), 2)} ms  p99 ${fmt(med(mode, 'p99'), 2)} ms`);
+    console.log(
+      `  ${path.padEnd(6)} ${mode.padEnd(45)} ${fmt(med(mode, 'votesPerS'), 0).padStart(6)} votes/s  p50 ${fmt(med(mode, 'p50'), 2)} ms  p99 ${fmt(med(mode, 'p99'), 2)} ms  CPU ${fmt(med(mode, 'cpuMsPerVote'), 3)} ms/vote`,
+    );
   }
   const [none, off, on] = base.map((m) => med(m, 'votesPerS'));
   // Ratio per round, then its median: each round's modes ran close together in time.
@@ -118,5 +120,8 @@ for (const path of ['REST', 'socket']) {
     `  ${path}: default limits / limits off = ${fmt(on / off, 3)} (per-round median ${fmt(perRound(base[2], base[1]), 3)}); ` +
       `default limits / no limiter = ${fmt(on / none, 3)} (per-round median ${fmt(perRound(base[2], base[0]), 3)}); goal ≥ 0.90`,
   );
+  // Throughput swings with whatever else the machine runs; CPU per vote is steadier.
+  const cpu = (m: string) => med(m, 'cpuMsPerVote');
+  console.log(`  ${path}: CPU per vote, default limits / no limiter = ${fmt(cpu(base[2]) / cpu(base[0]), 3)}; default limits / limits off = ${fmt(cpu(base[2]) / cpu(base[1]), 3)}`);
 }
 process.exit(0);

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { startSecStack } from '../../test/security/harness.js';
 import { OPEN_LIMITS } from '../../test/helpers/env.js';
 import { TestPolls } from '../../test/fixtures/redis-poll.js';
-import { REDIS_URL, startClients, startServer } from '../realtime/lib.js';
+import { REDIS_URL, procSample, startClients, startServer } from '../realtime/lib.js';
 import { runLoad } from './load.js';
 import { percentile } from './stats.js';
 
@@ -31,6 +31,8 @@ export interface Figure {
   votesPerS: number;
   p50: number;
   p99: number;
+  /** CPU ms per counted vote: REST the bench process (server + load thread), socket.io the server process. */
+  cpuMsPerVote: number;
   /** Answers other than a counted vote (should be none). */
   other: string;
 }
@@ -44,6 +46,7 @@ export async function restVotes(mode: 'off' | 'on' | 'trusted', token: string, s
     await s.role.polls.generate({ draft: { question: `Legit bench ${crypto.randomBytes(2).toString('hex')}?`, options: OPTIONS } });
     const trusted = mode === 'trusted';
     const run = crypto.randomBytes(3).toString('hex');
+    const cpu0 = process.cpuUsage();
     const r = await runLoad({
       url: `${s.url}/api/vote`,
       method: 'POST',
@@ -53,10 +56,17 @@ export async function restVotes(mode: 'off' | 'on' | 'trusted', token: string, s
       headers: trusted ? { authorization: `Bearer ${token}` } : {},
       headersFn: trusted ? undefined : `return { 'x-forwarded-for': '10.' + client + '.' + ((i >> 8) & 255) + '.' + (i & 255) };`,
     });
+    const cpu = process.cpuUsage(cpu0);
     const accepted = Object.values(r.accepted).reduce((a, b) => a + b, 0);
     const { 200: ok, ...rest } = r.statuses as Record<string, number>;
     void ok;
-    return { votesPerS: accepted / r.seconds, p50: percentile(r.latenciesMs, 50), p99: percentile(r.latenciesMs, 99), other: JSON.stringify(rest) };
+    return {
+      votesPerS: accepted / r.seconds,
+      p50: percentile(r.latenciesMs, 50),
+      p99: percentile(r.latenciesMs, 99),
+      cpuMsPerVote: (cpu.user + cpu.system) / 1000 / accepted,
+      other: JSON.stringify(rest),
+    };
   } finally {
     await s.close();
   }
@@ -73,6 +83,7 @@ export async function socketVotes(mode: 'off' | 'on' | 'none', seconds: number, 
   const server = await startServer({ POLL_NS: polls.ns, TRUST_PROXY: 'loopback', ...limits, ...(mode === 'none' ? { NO_SOCKET_GUARD: '1' } : {}) });
   const procs = [startClients(), startClients()];
   try {
+    const cpu0 = procSample(server.pid).cpu;
     const results = await Promise.all(
       procs.map((p, k) =>
         p.request<{ accepted: Record<string, number>; refused: number; other: number; ackMs: number[]; startedAt: number; endedAt: number }>({
@@ -90,7 +101,9 @@ export async function socketVotes(mode: 'off' | 'on' | 'none', seconds: number, 
     const total = results.reduce((n, r) => n + Object.values(r.accepted).reduce((a, b) => a + b, 0), 0);
     const ack = results.flatMap((r) => r.ackMs);
     const other = results.reduce((n, r) => n + r.other, 0);
-    return { votesPerS: total / secs, p50: percentile(ack, 50), p99: percentile(ack, 99), other: `refused by the 60/s rate ${results.reduce((n, r) => n + r.refused, 0)}, other ${other}` };
+    // (The server's CPU from before the clients connect: connections and identities included.)
+    const cpuMsPerVote = ((procSample(server.pid).cpu - cpu0) * 1000) / total;
+    return { votesPerS: total / secs, p50: percentile(ack, 50), p99: percentile(ack, 99), cpuMsPerVote, other: `refused by the 60/s rate ${results.reduce((n, r) => n + r.refused, 0)}, other ${other}` };
   } finally {
     await Promise.all(procs.map((p) => p.request({ cmd: 'close' }).catch(() => undefined)));
     procs.forEach((p) => p.stop());
