@@ -8,7 +8,8 @@
 //    at all (REST: a trusted caller; socket.io: no guard), side by side with the ratio, plus
 //    p50/p99 of /api/vote and of the socket ack; ROUNDS rounds, modes alternating, medians
 //    (bench/lib/legit-votes.ts says what each load is).
-// Env: ABUSE_SECONDS (15; 0 skips part 1), LEGIT_SECONDS (10), VOTERS (100), ROUNDS (3).
+// 3. the limiter alone per vote, before (rate-limiter-flexible) and now (bench/lib/limiter-cost.ts).
+// Env: ABUSE_SECONDS (15; 0 skips part 1), LEGIT_SECONDS (10), VOTERS (100), ROUNDS (3; 0 skips part 2).
 import crypto from 'node:crypto';
 import { io as connect } from 'socket.io-client';
 import { startSecStack, type SecStack } from '../test/security/harness.js';
@@ -16,6 +17,8 @@ import { runLoad } from './lib/load.js';
 import { rootLogger } from '../src/logger.js';
 import { fmt, printMachine } from './lib/stats.js';
 import { median, restVotes, socketVotes, type Figure } from './lib/legit-votes.js';
+import { limiterCost, type Cost } from './lib/limiter-cost.js';
+import { Redis as IORedis } from 'ioredis';
 
 const ABUSE_SECONDS = Number(process.env.ABUSE_SECONDS ?? 15);
 const LEGIT_SECONDS = Number(process.env.LEGIT_SECONDS ?? 10);
@@ -104,7 +107,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 console.log(`medians of ${ROUNDS} rounds:`);
-for (const path of ['REST', 'socket']) {
+for (const path of ROUNDS > 0 ? ['REST', 'socket'] : []) {
   const of = (mode: string) => rows[`${path}|${mode}`];
   const med = (mode: string, k: keyof Omit<Figure, 'other'>) => median(of(mode).map((f) => f[k]));
   const base = modes.filter((m) => m[0] === path).map((m) => m[1]);
@@ -124,4 +127,13 @@ for (const path of ['REST', 'socket']) {
   const cpu = (m: string) => med(m, 'cpuMsPerVote');
   console.log(`  ${path}: CPU per vote, default limits / no limiter = ${fmt(cpu(base[2]) / cpu(base[0]), 3)}; default limits / limits off = ${fmt(cpu(base[2]) / cpu(base[1]), 3)}`);
 }
+
+// The limiter alone, before (two rate-limiter-flexible consumes) and now (one batched script call).
+const costRedis = new IORedis(process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const cost = await limiterCost(costRedis);
+costRedis.disconnect();
+const line = (c: Cost) => `web process ${fmt(c.nodeUs, 1)} µs CPU, Redis ${fmt(c.redisUs, 1)} µs CPU per vote (${fmt(c.votesPerS, 0)} checks/s)`;
+console.log(`limiter alone, a new browser's vote (new-voter + vote budgets), 100 in flight, median of 3:`);
+console.log(`  before (two RateLimiterRedis consumes): ${line(cost.before)}`);
+console.log(`  now (Budgets.takeAll, one batched script call): ${line(cost.now)}`);
 process.exit(0);

@@ -92,6 +92,11 @@ describe('security: budgets spent in one round trip', function () {
     await budgets.giveBack('sse', a);
     await budgets.giveBack('sse', a);
     expect(await outcome(budgets.take('sse', a))).to.equal('ok');
+    // A unit given back to a counter that is gone leaves one with a window, never one forever.
+    const gone = addr(8);
+    await budgets.giveBack('sse', gone);
+    expect(await redis.get(`sf:budget:sse:${gone}`)).to.equal('-1');
+    expect(await redis.ttl(`sf:budget:sse:${gone}`)).to.be.within(3500, 3600);
   });
 
   it('rejects every waiting request when Redis fails, and works again after', async () => {

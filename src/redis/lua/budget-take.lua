@@ -3,11 +3,12 @@
 -- KEYS: budget counters (sf:budget:<budget>:<key>), a request's counters together, requests
 -- in order. ARGV: four per key: request number (1, 2, ... as KEYS go), points (1 to take, -1
 -- to give back), limit, window in seconds.
--- Each counter is a fixed window: created at 0 with the window as its TTL on first use, then
--- INCRBY (rate-limiter-flexible's RateLimiterRedis script, which these counters used before:
--- a refused take counts too, and a counter found without a TTL gets one). A request's
--- counters are spent in order; the first past its limit refuses the request, and its counters
--- after that one are left untouched (as separate calls in a row would).
+-- Each counter is a fixed window: INCRBY, and the window as its TTL when that call created it
+-- (the counters and semantics of rate-limiter-flexible's RateLimiterRedis, which kept them
+-- before, in two commands instead of its four: a refused take counts too, and a counter found
+-- without a TTL when it refuses gets one). A request's counters are spent in order; the first
+-- past its limit refuses the request, and its counters after that one are left untouched (as
+-- separate calls in a row would).
 -- Returns two numbers per request: {0, 0} when every take fits; else {i, ms}: its counter i
 -- (1-based within the request) is past its limit with ms left in its window.
 -- (The counters of one call may live in different hash slots: no Redis Cluster, like cluster-*.lua.)
@@ -22,14 +23,14 @@ for i, key in ipairs(KEYS) do
   end
   if not refused[r] then
     local points, limit, window = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), ARGV[at + 4]
-    redis.call('SET', key, 0, 'EX', window, 'NX')
     local n = redis.call('INCRBY', key, points)
-    local ttl = redis.call('PTTL', key)
-    if ttl == -1 then
-      redis.call('EXPIRE', key, window)
-      ttl = 1000 * tonumber(window)
-    end
+    if n == points then redis.call('EXPIRE', key, window) end
     if points > 0 and n > limit then
+      local ttl = redis.call('PTTL', key)
+      if ttl < 0 then
+        redis.call('EXPIRE', key, window)
+        ttl = 1000 * tonumber(window)
+      end
       refused[r] = true
       out[2 * r - 1] = nth[r]
       out[2 * r] = ttl
