@@ -3,25 +3,34 @@
 // X-Forwarded-For names the client address:
 // 1. one attacking address, each trick for ABUSE_SECONDS on a fresh poll: counted votes
 //    (goal: at most LIMIT_VOTES_PER_POLL = 20 per poll), per minute;
-// 2. legitimate REST votes/s with the limiter in the path (every vote a new voter at its own
-//    address: cookie issued, new-voter and vote budgets spent), p50/p99 of /api/vote, beside
-//    the same load from a trusted caller (token + voterId: budgets skipped).
-// Socket votes/s with the limiter in the path: bench/realtime-votes.ts (its votes pass the gate).
-// Env: ABUSE_SECONDS (15), LEGIT_SECONDS (15), VOTERS (100).
+// 2. legitimate votes/s, REST and socket.io, the same load with the limits off (OPEN_LIMITS:
+//    every check still made, none refusing), with the default limits, and without the limiter
+//    at all (REST: a trusted caller; socket.io: no guard), side by side with the ratio, plus
+//    p50/p99 of /api/vote and of the socket ack; ROUNDS rounds, modes alternating, medians
+//    (bench/lib/legit-votes.ts says what each load is).
+// 3. the limiter alone per vote, before (rate-limiter-flexible) and now (bench/lib/limiter-cost.ts).
+// Env: ABUSE_SECONDS (15; 0 skips part 1), LEGIT_SECONDS (10), VOTERS (100), ROUNDS (3; 0 skips part 2).
 import crypto from 'node:crypto';
 import { io as connect } from 'socket.io-client';
-import { startSecStack } from '../test/security/harness.js';
+import { startSecStack, type SecStack } from '../test/security/harness.js';
 import { runLoad } from './lib/load.js';
-import { fmt, percentile, printMachine } from './lib/stats.js';
+import { rootLogger } from '../src/logger.js';
+import { fmt, printMachine } from './lib/stats.js';
+import { median, restVotes, socketVotes, type Figure } from './lib/legit-votes.js';
+import { limiterCost, type Cost } from './lib/limiter-cost.js';
+import { Redis as IORedis } from 'ioredis';
 
 const ABUSE_SECONDS = Number(process.env.ABUSE_SECONDS ?? 15);
-const LEGIT_SECONDS = Number(process.env.LEGIT_SECONDS ?? 15);
+const LEGIT_SECONDS = Number(process.env.LEGIT_SECONDS ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const VOTERS = Number(process.env.VOTERS ?? 100);
 const TOKEN = 'bench-abuse-token-0001';
+// The service's log at warn (LOG_LEVEL overrides): an access-log line per vote would weigh on every mode.
+rootLogger().level = process.env.LOG_LEVEL ?? 'warn';
 printMachine();
 
 // Budgets at their defaults; API_TOKEN set so a trusted caller exists; the log quiet.
-const s = await startSecStack({ TRUST_PROXY: 'loopback', API_TOKEN: TOKEN, LIMIT_VOTES_PER_POLL: '20', LIMIT_NEW_VOTERS_PER_HOUR: '60', LIMIT_SOCKETS_PER_MINUTE: '120', LIMIT_CONTROL_PER_MINUTE: '60' });
+const s: SecStack = ABUSE_SECONDS > 0 ? await startSecStack({ TRUST_PROXY: 'loopback', API_TOKEN: TOKEN, LIMIT_VOTES_PER_POLL: '20', LIMIT_NEW_VOTERS_PER_HOUR: '60', LIMIT_SOCKETS_PER_MINUTE: '120', LIMIT_CONTROL_PER_MINUTE: '60' }) : (null as never);
 const freshPoll = async () => (await s.role.polls.generate({ draft: { question: `Abuse bench ${crypto.randomBytes(2).toString('hex')}?`, options: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'] } })).poll;
 // The budget is per poll and does not refill while the poll is open: what counted in the
 // window is all that counts in a minute, or in an hour.
@@ -56,7 +65,7 @@ async function socketTrick(address: string, seconds: number): Promise<{ attempts
   return { attempts, outcomes };
 }
 
-try {
+if (ABUSE_SECONDS > 0) try {
   console.log(`abuse: one attacking address per trick, ${ABUSE_SECONDS} s each, fresh poll each; budget ${s.config.LIMIT_VOTES_PER_POLL} counted votes per address per poll`);
   const tricks: [string, Parameters<typeof runLoad>[0]['headersFn'], string][] = [
     ['made-up voterId in the body', undefined, `return { option: 'ABCD'[i % 4], voterId: 'stuff-' + client + '-' + i };`],
@@ -76,20 +85,55 @@ try {
   const counted = await total();
   console.log(`  reconnecting socket.io for every vote: ${sock.attempts} attempts → ${counted} counted in ${ABUSE_SECONDS} s (${perMinute(counted)}); outcomes ${JSON.stringify(sock.outcomes)}`);
 
-  for (const [label, headersFn, bodyFn, headers] of [
-    ['new voters at distinct addresses (limiter in the path)', `return { 'x-forwarded-for': '10.' + client + '.' + ((i >> 8) & 255) + '.' + (i & 255) };`, `return { option: 'ABCD'[(client + i) % 4] };`, {}],
-    ['trusted caller, token + voterId (budgets skipped)', undefined, `return { option: 'ABCD'[(client + i) % 4], voterId: 'legit-' + client + '-' + i };`, { authorization: `Bearer ${TOKEN}` }],
-  ] as const) {
-    await freshPoll();
-    const r = await runLoad({ url: `${s.url}/api/vote`, method: 'POST', clients: VOTERS, seconds: LEGIT_SECONDS, bodyFn, headersFn, headers: { ...headers } });
-    const accepted = Object.values(r.accepted).reduce((a, b) => a + b, 0);
-    const counted = await total();
-    console.log(
-      `legit REST, ${label}: ${VOTERS} clients, ${fmt(r.seconds)} s: ${accepted} accepted = ${fmt(accepted / r.seconds, 0)} votes/s; ` +
-        `/api/vote p50 ${fmt(percentile(r.latenciesMs, 50), 2)} ms, p99 ${fmt(percentile(r.latenciesMs, 99), 2)} ms; statuses ${JSON.stringify(r.statuses)}; poll total ${counted}`,
-    );
-  }
 } finally {
   await s.close();
 }
+
+const rows: Record<string, Figure[]> = {};
+const modes = [
+  ['REST', 'no limiter (trusted caller: token + voterId)', () => restVotes('trusted', TOKEN, LEGIT_SECONDS, VOTERS)],
+  ['REST', 'limits off (OPEN_LIMITS)', () => restVotes('off', TOKEN, LEGIT_SECONDS, VOTERS)],
+  ['REST', 'default limits', () => restVotes('on', TOKEN, LEGIT_SECONDS, VOTERS)],
+  ['socket', 'no limiter (no guard)', () => socketVotes('none', LEGIT_SECONDS, VOTERS)],
+  ['socket', 'limits off (OPEN_LIMITS)', () => socketVotes('off', LEGIT_SECONDS, VOTERS)],
+  ['socket', 'default limits', () => socketVotes('on', LEGIT_SECONDS, VOTERS)],
+] as const;
+console.log(`legit votes: ${VOTERS} clients, ${LEGIT_SECONDS} s per mode, ${ROUNDS} rounds (modes alternate within each round)`);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const [path, mode, run] of modes) {
+    const f = await run();
+    (rows[`${path}|${mode}`] ??= []).push(f);
+    console.log(`  round ${round} ${path} ${mode}: ${fmt(f.votesPerS, 0)} votes/s, p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms, CPU ${fmt(f.cpuMsPerVote, 3)} ms/vote; other answers ${f.other}`);
+  }
+}
+console.log(`medians of ${ROUNDS} rounds:`);
+for (const path of ROUNDS > 0 ? ['REST', 'socket'] : []) {
+  const of = (mode: string) => rows[`${path}|${mode}`];
+  const med = (mode: string, k: keyof Omit<Figure, 'other'>) => median(of(mode).map((f) => f[k]));
+  const base = modes.filter((m) => m[0] === path).map((m) => m[1]);
+  for (const mode of base) {
+    console.log(
+      `  ${path.padEnd(6)} ${mode.padEnd(45)} ${fmt(med(mode, 'votesPerS'), 0).padStart(6)} votes/s  p50 ${fmt(med(mode, 'p50'), 2)} ms  p99 ${fmt(med(mode, 'p99'), 2)} ms  CPU ${fmt(med(mode, 'cpuMsPerVote'), 3)} ms/vote`,
+    );
+  }
+  const [none, off, on] = base.map((m) => med(m, 'votesPerS'));
+  // Ratio per round, then its median: each round's modes ran close together in time.
+  const perRound = (a: string, b: string) => median(of(a).map((f, i) => f.votesPerS / of(b)[i].votesPerS));
+  console.log(
+    `  ${path}: default limits / limits off = ${fmt(on / off, 3)} (per-round median ${fmt(perRound(base[2], base[1]), 3)}); ` +
+      `default limits / no limiter = ${fmt(on / none, 3)} (per-round median ${fmt(perRound(base[2], base[0]), 3)}); goal ≥ 0.90`,
+  );
+  // Throughput swings with whatever else the machine runs; CPU per vote is steadier.
+  const cpu = (m: string) => med(m, 'cpuMsPerVote');
+  console.log(`  ${path}: CPU per vote, default limits / no limiter = ${fmt(cpu(base[2]) / cpu(base[0]), 3)}; default limits / limits off = ${fmt(cpu(base[2]) / cpu(base[1]), 3)}`);
+}
+
+// The limiter alone, before (two rate-limiter-flexible consumes) and now (one batched script call).
+const costRedis = new IORedis(process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const cost = await limiterCost(costRedis);
+costRedis.disconnect();
+const line = (c: Cost) => `web process ${fmt(c.nodeUs, 1)} µs CPU, Redis ${fmt(c.redisUs, 1)} µs CPU per vote (${fmt(c.votesPerS, 0)} checks/s)`;
+console.log(`limiter alone, a new browser's vote (new-voter + vote budgets), 100 in flight, median of 3:`);
+console.log(`  before (two RateLimiterRedis consumes): ${line(cost.before)}`);
+console.log(`  now (Budgets.takeAll, one batched script call): ${line(cost.now)}`);
 process.exit(0);

@@ -78,7 +78,7 @@ export const keys = {
   // --- issue 10 (src/security/) ---
   /** string: the HMAC key of voter cookies, made once by the first web node (SET NX) unless VOTER_SECRET is set. */
   voterSecret: () => 'sf:secret:voter',
-  /** prefix of rate-limiter-flexible counters: `sf:budget:<budget>:<key>` (votes, voters, control, sse, sockets). */
+  /** prefix of the budget counters (security/budgets.ts): `sf:budget:<budget>:<key>` (votes, voters, control, sse, sockets). */
   budget: (name: string) => `sf:budget:${name}`,
 
   // --- issue 12 (src/chat/) ---

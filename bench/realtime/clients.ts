@@ -3,7 +3,8 @@
 //       reading their TCP socket once joined) → {joined}
 //   {cmd:'resume'}  the paused viewers read again (what was queued for them arrives)
 //   {cmd:'report'}  → {received[], latencies (ms, send→receive, every frame of every reading viewer)}
-//   {cmd:'votes', url, count, ratePerClient, durationMs, options} → {accepted{}, refused, other, ackMs[]}
+//   {cmd:'votes', url, count, ratePerClient, durationMs, options, addressPrefix?} → {accepted{}, refused, other, ackMs[]}
+//       (addressPrefix 'a.b.': client i comes from a.b.<i div 250>.<i mod 250 + 1>, via X-Forwarded-For)
 //   {cmd:'close'}
 import { io, type Socket } from 'socket.io-client';
 
@@ -13,9 +14,11 @@ const received: number[] = [];
 const latencies: number[] = [];
 const pausedTcp: import('node:net').Socket[] = [];
 
-function connect(url: string): Promise<Socket> {
+function connect(url: string, address?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
+    // `address`: the client address the server budgets (X-Forwarded-For; the server trusts loopback proxies).
+    const extraHeaders = address ? { 'x-forwarded-for': address } : undefined;
+    const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000, extraHeaders });
     s.once('connect', () => resolve(s));
     s.once('connect_error', reject);
   });
@@ -63,7 +66,8 @@ async function votes(m: Msg): Promise<object> {
   let refused = 0;
   let other = 0;
   const ackMs: number[] = [];
-  const clients = await Promise.all(Array.from({ length: m.count }, () => connect(m.url)));
+  const address = (i: number) => (m.addressPrefix ? `${m.addressPrefix}${Math.floor(i / 250)}.${(i % 250) + 1}` : undefined);
+  const clients = await Promise.all(Array.from({ length: m.count }, (_, i) => connect(m.url, address(i))));
   sockets.push(...clients);
   await Promise.all(clients.map((s, i) => s.emitWithAck('user:register', { username: `voter${i}`, role: 'VIEWER' })));
   const startedAt = Date.now();

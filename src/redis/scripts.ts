@@ -28,7 +28,9 @@ export const SCRIPT_FILES = {
   clusterDelta: { file: 'cluster-delta.lua', keys: 4, prelude: ['cluster-common.lua'] },
   clusterResync: { file: 'cluster-resync.lua', keys: 3, prelude: ['cluster-common.lua'] },
   clusterReap: { file: 'cluster-reap.lua', keys: 3, prelude: ['cluster-common.lua'] },
-} as const satisfies Record<string, { file: string; keys: number; prelude?: readonly string[] }>;
+  // keys 'any': as many KEYS as the caller passes (the wrapper sends their number first).
+  budgetTake: { file: 'budget-take.lua', keys: 'any' },
+} as const satisfies Record<string, { file: string; keys: number | 'any'; prelude?: readonly string[] }>;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
 
@@ -72,6 +74,7 @@ export interface ScriptSignatures {
     args: [nvPrefix: string, catchupPrefix: string, channel: string, node: string, aliveKey: string];
     reply: 0 | 1;
   };
+  budgetTake: { keys: string[]; args: (string | number)[]; reply: number[] };
 }
 
 /** Typed callers of every script on one client. */
@@ -111,9 +114,10 @@ export function defineScripts(client: Redis): RedisScripts {
   const src = scriptSources();
   const out = {} as Record<ScriptName, (keys: Arg[], args: Arg[]) => Promise<unknown>>;
   for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
-    client.defineCommand(name, { lua: src[name], numberOfKeys: SCRIPT_FILES[name].keys });
+    const numberOfKeys = SCRIPT_FILES[name].keys;
+    client.defineCommand(name, { lua: src[name], numberOfKeys: numberOfKeys === 'any' ? undefined : numberOfKeys });
     const command = (client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[name].bind(client);
-    out[name] = (keys, args) => command(...keys, ...args);
+    out[name] = numberOfKeys === 'any' ? (keys, args) => command(keys.length, ...keys, ...args) : (keys, args) => command(...keys, ...args);
   }
   const scripts = out as unknown as RedisScripts;
   defined.set(client, scripts);

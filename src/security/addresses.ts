@@ -38,10 +38,21 @@ export function compileTrust(setting: string): TrustFn {
       else list.addAddress(ip, family);
     }
   }
-  return (addr) => {
+  const check = (addr: string) => {
     const a = normalizeAddress(addr);
     const family = net.isIPv6(a) ? 'ipv6' : net.isIPv4(a) ? 'ipv4' : null;
     return family ? list.check(a, family) : false;
+  };
+  // Express asks on every read of req.ip, for every hop: remember the answers (BlockList.check
+  // builds a SocketAddress each time). Bounded: a flood of distinct addresses starts it afresh.
+  const known = new Map<string, boolean>();
+  return (addr) => {
+    let trusted = known.get(addr);
+    if (trusted === undefined) {
+      if (known.size >= 10_000) known.clear();
+      known.set(addr, (trusted = check(addr)));
+    }
+    return trusted;
   };
 }
 

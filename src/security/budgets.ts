@@ -1,10 +1,13 @@
-// Budgets per client address, kept in Redis (rate-limiter-flexible's RateLimiterRedis: one
-// atomic INCR + TTL per check) so every web node spends from the same one. Over budget:
-// 429 with Retry-After, logged once per address and budget per minute.
+// Budgets per client address, kept in Redis so every web node spends from the same one: a
+// fixed-window counter per budget and key (`sf:budget:<budget>:<key>`, the counters
+// rate-limiter-flexible's RateLimiterRedis kept before), spent by one Lua script
+// (redis/lua/budget-take.lua): every budget of a request, and the requests waiting at that
+// moment, in one round trip. Over budget: 429 with Retry-After, logged once per address and
+// budget per minute.
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors.js';
 import { keys } from '../keys.js';
+import { defineScripts, type RedisScripts } from '../redis/index.js';
 import { log } from '../logger.js';
 import type { Config } from '../config.js';
 
@@ -57,44 +60,118 @@ export class LogOnce {
   }
 }
 
+/** One unit of one budget: `key` an address, or poll:address; `address` for the log. */
+export interface Spend {
+  name: BudgetName;
+  key: string;
+  address?: string;
+}
+
+interface Counter {
+  key: string;
+  points: 1 | -1;
+  limit: number;
+  windowS: number;
+}
+
+interface Waiting {
+  counters: Counter[];
+  resolve: (r: [over: number, msLeft: number]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most requests in one script call (a call blocks Redis while it runs: keep it short). */
+const MAX_BATCH = 200;
+
 export class Budgets {
-  private readonly limiters: Record<BudgetName, RateLimiterRedis>;
+  private readonly scripts: RedisScripts;
   private readonly said = new LogOnce();
+  private readonly rules: Record<BudgetName, { points: number; windowS: number }>;
+  private waiting: Waiting[] = [];
+  private scheduled = false;
 
   constructor(redis: Redis, readonly limits: BudgetLimits) {
-    const make = (name: BudgetName, points: number, duration: number) =>
-      new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.budget(name), points, duration });
-    this.limiters = {
+    this.scripts = defineScripts(redis);
+    this.rules = {
       // A poll rarely stays open a week; the key carries the poll id, so a new poll starts afresh.
-      votes: make('votes', limits.votesPerPoll, 7 * 24 * 3600),
-      voters: make('voters', limits.newVotersPerHour, 3600),
-      control: make('control', limits.controlPerMinute, 60),
+      votes: { points: limits.votesPerPoll, windowS: 7 * 24 * 3600 },
+      voters: { points: limits.newVotersPerHour, windowS: 3600 },
+      control: { points: limits.controlPerMinute, windowS: 60 },
       // Open feeds: taken on open, given back on close; the TTL bounds what a dead node leaks.
-      sse: make('sse', limits.ssePerAddress, 3600),
-      sockets: make('sockets', limits.socketsPerMinute, 60),
+      sse: { points: limits.ssePerAddress, windowS: 3600 },
+      sockets: { points: limits.socketsPerMinute, windowS: 60 },
     };
   }
 
   /** Spends one unit of `name` for `key` (an address, or poll:address); throws 429 when spent. */
-  async take(name: BudgetName, key: string, address = key): Promise<void> {
-    try {
-      await this.limiters[name].consume(key);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      const retryAfter = Math.ceil(err.msBeforeNext / 1000);
-      if (this.said.shouldLog(`${name}:${address}`)) {
-        logger.warn(`over budget: ${address} spent its ${this.limitOf(name)} ${WHAT[name]}; answering 429 (retry after ${retryAfter} s); said once a minute`);
-      }
-      throw tooManyRequests(`too many ${WHAT[name]}: at most ${this.limitOf(name)}; try again later`, retryAfter, { budget: name });
+  take(name: BudgetName, key: string, address = key): Promise<void> {
+    return this.takeAll([{ name, key, address }]);
+  }
+
+  /**
+   * Spends one unit of each, in order, atomically: the first one past its limit throws 429
+   * (logged once per address and budget a minute), and the ones after it are not spent.
+   */
+  async takeAll(spends: readonly Spend[]): Promise<void> {
+    if (spends.length === 0) return;
+    const [over, msLeft] = await this.spend(spends.map((sp) => this.counter(sp.name, sp.key, 1)));
+    if (over === 0) return;
+    const { name, key, address = key } = spends[over - 1];
+    const retryAfter = Math.ceil(msLeft / 1000);
+    if (this.said.shouldLog(`${name}:${address}`)) {
+      logger.warn(`over budget: ${address} spent its ${this.limitOf(name)} ${WHAT[name]}; answering 429 (retry after ${retryAfter} s); said once a minute`);
     }
+    throw tooManyRequests(`too many ${WHAT[name]}: at most ${this.limitOf(name)}; try again later`, retryAfter, { budget: name });
   }
 
   /** Gives one unit back (a vote that was not counted, a feed that closed). */
   async giveBack(name: BudgetName, key: string): Promise<void> {
-    await this.limiters[name].reward(key).catch(() => {});
+    await this.spend([this.counter(name, key, -1)]).catch(() => {});
   }
 
   limitOf(name: BudgetName): number {
-    return this.limiters[name].points;
+    return this.rules[name].points;
+  }
+
+  private counter(name: BudgetName, key: string, points: 1 | -1): Counter {
+    const rule = this.rules[name];
+    return { key: `${keys.budget(name)}:${key}`, points, limit: rule.points, windowS: rule.windowS };
+  }
+
+  /**
+   * The Redis side: every request's counters waiting when the event loop comes round go in
+   * one script call (budget-take.lua), so a burst of votes costs one round trip, not one or
+   * two each. Each request is still all-or-first-refusal on its own, as if called alone.
+   */
+  private spend(counters: Counter[]): Promise<[number, number]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ counters, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const all = this.waiting;
+    this.waiting = [];
+    for (let at = 0; at < all.length; at += MAX_BATCH) this.send(all.slice(at, at + MAX_BATCH));
+  };
+
+  private send(batch: Waiting[]): void {
+    const counters: string[] = [];
+    const args: (string | number)[] = [];
+    batch.forEach((w, r) => {
+      for (const c of w.counters) {
+        counters.push(c.key);
+        args.push(r + 1, c.points, c.limit, c.windowS);
+      }
+    });
+    this.scripts.budgetTake(counters, args).then(
+      (out) => batch.forEach((w, r) => w.resolve([Number(out[2 * r]), Number(out[2 * r + 1])])),
+      (err) => batch.forEach((w) => w.reject(err)),
+    );
   }
 }
