@@ -159,4 +159,7 @@ async function measure(v: Variant) {
 }
 
 printMachine();
+// scripts/start.mjs runs dist/ only when it is the build of the current src/ (else tsx).
+const { distIsFresh } = (await import(path.join(ROOT, 'scripts/dist-stamp.mjs'))) as { distIsFresh: (root: string) => boolean };
+console.log(`npm start = node ${startCommand().join(' ')}: ${distIsFresh(ROOT) ? 'runs the build in dist/' : 'runs src/ through tsx (no build, or src/ changed since: npm run build)'}`);
 for (const name of DBS) await measure(VARIANTS[name]);

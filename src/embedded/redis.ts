@@ -44,6 +44,14 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
+let hasServer: boolean | undefined;
+
+/** Whether ensureRedis may start a private redis-server (allowed, and one is on PATH). */
+export function canRunPrivateRedis(allowEmbedded: boolean): boolean {
+  hasServer ??= spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  return allowEmbedded && hasServer;
+}
+
 export interface EmbeddedRedis {
   url: string;
   /** Set when we started a private redis-server: stop it last. */
@@ -57,8 +65,7 @@ export interface EmbeddedRedis {
  */
 export async function ensureRedis(url: string, allowEmbedded: boolean, fallbackPort = 6380): Promise<EmbeddedRedis> {
   if (await redisAnswers(url)) return { url };
-  const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!allowEmbedded || !hasServer) {
+  if (!canRunPrivateRedis(allowEmbedded)) {
     throw new RedisUnavailable(
       `cannot reach Redis at ${url}. Start one (e.g. \`redis-server\`, \`docker run -p 6379:6379 redis\`), ` +
         `set REDIS_URL, or install redis-server so \`npm start\` can run a private one.`,
