@@ -10,6 +10,8 @@ COPY package.json package-lock.json ./
 # packages, and ffmpeg-static's download is skipped (the image uses Debian's FFmpeg).
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+# scripts/build.mjs is `npm run build` (tsc, the Lua scripts, the stamp `npm start` checks).
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 

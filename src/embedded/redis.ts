@@ -1,6 +1,7 @@
 // For a laptop: when no Redis answers at REDIS_URL and `redis-server` is on PATH, run a private
 // one (no persistence) for the life of this process, stopped last (see guarded.ts).
-import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { log } from '../logger.js';
@@ -44,6 +45,22 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** Whether ensureRedis may start a private redis-server: allowed, and one is on PATH. */
+export function canRunPrivateRedis(allowEmbedded: boolean): boolean {
+  // Looked up, not run (`redis-server --version` blocked start-up for ~50 ms): a broken binary
+  // is reported when it fails to start.
+  return allowEmbedded && (process.env.PATH ?? '').split(path.delimiter).some((d) => d && isExecutable(path.join(d, 'redis-server')));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export interface EmbeddedRedis {
   url: string;
   /** Set when we started a private redis-server: stop it last. */
@@ -57,8 +74,7 @@ export interface EmbeddedRedis {
  */
 export async function ensureRedis(url: string, allowEmbedded: boolean, fallbackPort = 6380): Promise<EmbeddedRedis> {
   if (await redisAnswers(url)) return { url };
-  const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!allowEmbedded || !hasServer) {
+  if (!canRunPrivateRedis(allowEmbedded)) {
     throw new RedisUnavailable(
       `cannot reach Redis at ${url}. Start one (e.g. \`redis-server\`, \`docker run -p 6379:6379 redis\`), ` +
         `set REDIS_URL, or install redis-server so \`npm start\` can run a private one.`,

@@ -4,7 +4,7 @@
 // code of ours. bee-queue keeps its `lib/lua/*.lua` the same way.
 //
 // The production build (`npm run build`) copies src/redis/lua/*.lua to dist/redis/lua/
-// (scripts/copy-lua.mjs): tsc copies only what it compiles.
+// (scripts/build.mjs): tsc copies only what it compiles.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

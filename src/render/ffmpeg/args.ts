@@ -2,6 +2,7 @@
 // one encoder per stream writing MPEG-TS to its stdout, and one `-c copy` FFmpeg per output
 // (an RTMP destination, or the local HLS writer) fed those bytes by the render thread.
 import { redactKey } from '../../logger.js';
+import { redactBase, withStreamKey } from '../rtmp-url.js';
 
 export interface EncodeSettings {
   width: number;
@@ -97,15 +98,15 @@ export function buildHlsArgs(dir: string): string[] {
 
 /**
  * RTMP_URL is one or more base URLs (`rtmp://host:1935/live`), separated by commas or whitespace;
- * the stream key becomes the last path segment of each.
+ * the stream key becomes the last path segment of each, before any query (`?user=u&pass=p`).
  */
 export function parseRtmpUrls(value: string, streamKey: string): string[] {
   return value
     .split(/[\s,]+/)
     .filter((base) => base.length > 0)
     .map((base) => {
-      if (!/^rtmps?:\/\/[^/]+/i.test(base)) throw new Error(`not an RTMP URL: ${redact(base, streamKey)}`);
-      return `${base.replace(/\/+$/, '')}/${streamKey}`;
+      if (!/^rtmps?:\/\/[^/]+/i.test(base)) throw new Error(`not an RTMP URL: ${redactBase(base)}`);
+      return withStreamKey(base, streamKey);
     });
 }
 
