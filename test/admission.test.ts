@@ -1,0 +1,108 @@
+// Issue 13: admission by measured capacity. Real processes (src/web.ts, src/worker.ts), real
+// Redis, PostgreSQL, FFmpeg and RTMP. A fixed cost per stream (ADMISSION_STREAM_CPU, 60 % of the
+// machine's cores) makes one stream fill a worker whatever else runs on this shared machine: the
+// next stream waits with "no capacity" while the first stays on air, and starts on a second
+// worker as soon as one joins. No frame counts in fixed windows: conditions, generous deadlines.
+import os from 'node:os';
+import { expect } from 'chai';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { keys } from '../src/keys.js';
+import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
+import { NO_CAPACITY } from '../src/jobs/admission.js';
+import { spawnWeb, spawnWorker, type Proc } from './helpers/proc.js';
+import { watchRtmp, type RtmpWatch } from './helpers/rtmp-watch.js';
+import { REDIS_URL, forgetRequestedStreams, sleep, testEnv, uniqueKey, waitFor } from './helpers/env.js';
+
+describe('admission by measured capacity (issue 13)', function () {
+  this.timeout(180_000);
+  let rtmp: RtmpServerHandle;
+  let env: Record<string, string>;
+  let redis: Redis;
+  const procs: Proc[] = [];
+  const watches: RtmpWatch[] = [];
+  const track = <P extends Proc>(p: P): P => {
+    procs.push(p);
+    return p;
+  };
+  const state = (key: string) => redis.hgetall(keys.state(key));
+
+  before(async () => {
+    rtmp = await startRtmpServer({ port: 0, host: '127.0.0.1' });
+    env = testEnv({
+      RTMP_URL: `rtmp://127.0.0.1:${rtmp.port}/live`,
+      WIDTH: '640',
+      HEIGHT: '360',
+      RECONCILE_SECONDS: '2',
+      WORKER_CONCURRENCY: '4',
+      ADMISSION: 'measured',
+      ADMISSION_STREAM_CPU: String(Math.round(os.availableParallelism() * 0.6 * 100) / 100),
+    });
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    watches.splice(0).forEach((w) => w.close());
+    await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
+    await forgetRequestedStreams();
+  });
+  after(async () => {
+    redis.disconnect();
+    await rtmp.close();
+  });
+
+  it('a stream beyond the headroom waits with "no capacity" while the running one stays on air; a joining worker starts it', async () => {
+    const web = track(await spawnWeb(env));
+    const w1 = track(await spawnWorker(env));
+    const [a, b] = [uniqueKey('adm-a'), uniqueKey('adm-b')];
+
+    await request(web.url).post('/api/stream').send({ streamKey: a, screenId: 'testcard', fps: 5 }).expect(201);
+    await waitFor(async () => (await state(a)).health === 'live', 30_000, 100, 'stream A live');
+    const outA = watchRtmp(`rtmp://127.0.0.1:${rtmp.port}/live/${a}`);
+    watches.push(outA);
+    await waitFor(() => outA.onAir(), 20_000, 100, 'A on air at the RTMP server');
+
+    // The worker says it is full, in /api/health.
+    const full = await waitFor(async () => {
+      const h = (await request(web.url).get('/api/health').expect(200)).body;
+      const mine = h.workers.capacity.find((c: { id: string }) => c.id === w1.workerId);
+      return mine && mine.streams === 1 && mine.headroom === 0 ? mine : null;
+    }, 15_000, 200, 'worker 1 advertising no headroom');
+    expect(full.mode).to.equal('measured');
+    expect(full.costPerStream).to.be.above(0);
+
+    await request(web.url).post('/api/stream').send({ streamKey: b, screenId: 'testcard', fps: 5 }).expect(201);
+    await waitFor(async () => {
+      const h = await state(b);
+      return h.health === 'waiting' && h.last_error === NO_CAPACITY;
+    }, 20_000, 100, 'stream B waiting with "no capacity"');
+    // Several reconciler passes (every 2 s) later: still waiting for capacity, never claimed, A on air throughout.
+    const from = Date.now();
+    for (const until = Date.now() + 8000; Date.now() < until; await sleep(500)) {
+      const h = await state(b);
+      expect(h.health, 'B waits').to.equal('waiting');
+      expect(h.last_error).to.equal(NO_CAPACITY);
+      expect(h.worker_id ?? '', 'B never claimed by the full worker').to.equal('');
+      expect((await state(a)).health, 'A stays live').to.equal('live');
+    }
+    expect(outA.onAir(), 'A on air').to.equal(true);
+    const gap = outA.longestGap(from);
+    expect(gap, `A's longest RTMP gap while B waited: ${gap} ms`).to.be.below(3000);
+    const listed = (await request(web.url).get('/api/stream')).body.streams.find((s: { streamKey: string }) => s.streamKey === b);
+    expect(listed.health).to.equal('waiting');
+
+    // A second worker joins: B starts there.
+    const t = Date.now();
+    const w2 = track(await spawnWorker(env));
+    const live = await waitFor(async () => {
+      const h = await state(b);
+      return h.health === 'live' ? h : null;
+    }, 45_000, 100, 'stream B live on the new worker');
+    expect(live.worker_id).to.equal(w2.workerId);
+    expect(live.last_error ?? '').to.equal('');
+    console.log(`      waiting stream live on the joining worker ${Date.now() - t} ms after its spawn; A's longest RTMP gap while B waited ${gap} ms`);
+    expect((await state(a)).worker_id).to.equal(w1.workerId);
+
+    await request(web.url).delete(`/api/stream?streamKey=${a}`).expect(200);
+    await request(web.url).delete(`/api/stream?streamKey=${b}`).expect(200);
+  });
+});
