@@ -115,3 +115,26 @@ describe('shed ladder (issue 13)', () => {
     expect(nextShed({ level: 3, changedAt: 0, calmSince: null }, { ...input, streams: 0 }).level).to.equal(0);
   });
 });
+
+describe('worker load metrics (issue 13)', () => {
+  it('headroom, CPU available, cost, shed level and the refusal and shed-step counts, by worker', async () => {
+    const { trackWorker } = await import('../src/metrics/sources.js');
+    const { registry } = await import('../src/metrics/registry.js');
+    const { sample } = await import('./helpers/metrics.js');
+    const snap = { headroom: 2, cpuAvailable: -0.25, costPerStream: 0.4, shedLevel: 3 };
+    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1 } });
+    try {
+      const text = await registry.metrics();
+      expect(sample(text, 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(2);
+      expect(sample(text, 'sf_worker_cpu_available_cores', { worker: 'w-test' })).to.equal(-0.25);
+      expect(sample(text, 'sf_worker_stream_cost_cores', { worker: 'w-test' })).to.equal(0.4);
+      expect(sample(text, 'sf_worker_shed_level', { worker: 'w-test' })).to.equal(3);
+      expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'up' })).to.equal(3);
+      expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'down' })).to.equal(1);
+      expect(sample(text, 'sf_admission_refused_total', { worker: 'w-test' })).to.equal(5);
+    } finally {
+      off();
+    }
+    expect(sample(await registry.metrics(), 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(undefined);
+  });
+});

@@ -70,6 +70,15 @@ describe('dashboard (public/index.html) in Chromium', function () {
     expect(await page.textContent('#message')).to.match(/fps/);
   });
 
+  it('shows each live worker with its headroom (issue 13)', async () => {
+    await page.goto(`${s.url}/`);
+    const id = s.worker!.workerId;
+    await page.waitForSelector(`#workers-list dt:text("${id}")`, { timeout: 10_000 });
+    // Admission is off in tests (testEnv): the room is what WORKER_CONCURRENCY leaves.
+    expect(await page.textContent('#workers-list')).to.match(/0 streams · room for 4 more/);
+    expect(await page.textContent('#workers-state')).to.match(/more stream/);
+  });
+
   it('says the server is unreachable when it goes away', async () => {
     await page.goto(`${s.url}/`);
     await page.waitForSelector('#state:text("stopped")');
