@@ -100,15 +100,29 @@ describe('shed ladder (issue 13)', () => {
     expect(s.calmSince).to.equal(t);
     s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
     expect(s.level).to.equal(2);
-    // No spare CPU for the next step: it stays.
-    for (let i = 0; i < 5; i++) s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.restoreAfterMs) });
+    // No idle CPU for the next step (a greedy neighbour): it waits for the probe, not the restore delay.
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.restoreAfterMs) });
     expect(s.level).to.equal(2);
-    // A drop resets the calm.
-    s = nextShed(s, { ...input, now: (t += 1000) });
-    s = nextShed(s, { ...input, dropRatio: 0.01, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level).to.equal(1);
+    // The probe fails (frames drop at once): shed again, and the next probe waits twice as long.
+    s = nextShed(s, { ...input, dropRatio: 0.1, now: (t += SHED_TUNING.holdMs) });
+    expect(s.level).to.equal(2);
+    expect(s.probeMs).to.equal(2 * SHED_TUNING.probeMs);
+    // Drops reset the calm.
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, dropRatio: 0.01, now: (t += 1000) });
     expect(s.calmSince).to.equal(null);
-    for (let i = 0; i < 4; i++) s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
-    expect(s.level).to.be.below(2);
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level, 'still within the doubled probe').to.equal(2);
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level).to.equal(1);
+    // With idle CPU it goes on after the short delay.
+    s = nextShed(s, { ...input, now: (t += SHED_TUNING.holdMs) });
+    s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
+    expect(s.level).to.equal(0);
   });
 
   it('no streams: back to full rate', () => {
@@ -136,5 +150,45 @@ describe('worker load metrics (issue 13)', () => {
       off();
     }
     expect(sample(await registry.metrics(), 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(undefined);
+  });
+});
+
+describe('render rate hook (issue 13: RenderPipeline.setRates)', function () {
+  this.timeout(30_000);
+  it('renders fewer frames and repeats the last one, keeping the declared rate; back to every frame when restored', async () => {
+    const { RenderPipeline } = await import('../src/render/pipeline.js');
+    const { getScene } = await import('../src/render/scenes/index.js');
+    const writes: Buffer[] = [];
+    let previews = 0;
+    const p = new RenderPipeline({
+      streamKey: 'rates',
+      scene: getScene('testcard')!,
+      startedMs: Date.now(),
+      preview: { fps: 10, quality: 50, width: 160, height: 90 },
+      broadcast: { fps: 30, width: 320, height: 180, sink: { writeFrame: (b) => (writes.push(b), true) } },
+      onPreview: () => void (previews += 1),
+    });
+    const waitWrites = async (n: number) => {
+      const target = writes.length + n;
+      while (writes.length < target) await new Promise((r) => setTimeout(r, 20));
+      return writes.slice(target - n, target);
+    };
+    p.start();
+    try {
+      const full = await waitWrites(20);
+      expect(new Set(full).size, 'every frame rendered').to.equal(20);
+      p.setRates({ renderFps: 15, previewFps: 2 });
+      await waitWrites(2);
+      const shed = await waitWrites(40);
+      const unique = new Set(shed).size;
+      expect(unique, `${unique} rendered of 40 sent`).to.be.below(40).and.at.least(1);
+      expect(shed.every((b) => b.length === 320 * 180 * 4)).to.equal(true);
+      p.setRates({ renderFps: 30, previewFps: 10 });
+      await waitWrites(2);
+      expect(new Set(await waitWrites(20)).size, 'every frame rendered again').to.equal(20);
+      expect(previews).to.be.above(0);
+    } finally {
+      p.stop();
+    }
   });
 });

@@ -36,8 +36,12 @@ export interface ShedState {
   level: number;
   /** When the level last changed (ms). */
   changedAt: number;
-  /** Since when the streams have been fine with CPU to spare (ms); null while not. */
+  /** Since when the streams have dropped nothing (ms); null while they drop. */
   calmSince: number | null;
+  /** When the last step was restored (ms; 0: none yet): a shed soon after it means the probe failed. */
+  restoredAt?: number;
+  /** How long to stay calm before probing a step back without idle CPU to show for it (ms). */
+  probeMs?: number;
 }
 
 export interface ShedInput {
@@ -58,26 +62,41 @@ export const SHED_TUNING = {
   calmBelow: 0.005,
   /** A step needs this long since the last change to show its effect. */
   holdMs: 4000,
-  /** Fine (and with the CPU for the next step up) this long before restoring a step. */
+  /** Fine, with the idle CPU the next step costs, this long before restoring a step. */
   restoreAfterMs: 10_000,
+  /**
+   * Fine but without visible idle CPU (a greedy neighbour soaks up whatever is free, yet the
+   * scheduler would give our streams their share): probe a step back after this long, doubled
+   * after each probe that had to be shed again, up to probeMaxMs.
+   */
+  probeMs: 30_000,
+  probeMaxMs: 300_000,
+  /** A shed this soon after a restore means the restore was too early. */
+  failedProbeMs: 20_000,
 };
 
 /** The next state; the level moves one step at a time. */
 export function nextShed(s: ShedState, i: ShedInput, t = SHED_TUNING): ShedState {
-  if (i.streams === 0) return s.level === 0 ? s : { level: 0, changedAt: i.now, calmSince: null };
+  const probeMs = s.probeMs ?? t.probeMs;
+  if (i.streams === 0) return s.level === 0 ? s : { level: 0, changedAt: i.now, calmSince: null, probeMs: t.probeMs };
   const settled = i.now - s.changedAt >= t.holdMs;
   if (i.dropRatio > t.shedAbove) {
-    if (settled && s.level < MAX_SHED_LEVEL) return { level: s.level + 1, changedAt: i.now, calmSince: null };
-    return { ...s, calmSince: null };
+    if (!settled || s.level >= MAX_SHED_LEVEL) return s.calmSince === null ? s : { ...s, calmSince: null };
+    const failedProbe = !!s.restoredAt && i.now - s.restoredAt < t.failedProbeMs;
+    return { ...s, level: s.level + 1, changedAt: i.now, calmSince: null, probeMs: failedProbe ? Math.min(t.probeMaxMs, probeMs * 2) : probeMs };
   }
-  if (s.level === 0) return s.calmSince === null ? s : { ...s, calmSince: null };
+  if (i.dropRatio >= t.calmBelow) return s.calmSince === null ? s : { ...s, calmSince: null };
+  if (s.level === 0) {
+    // Back at full rate and calm for a while: the next squeeze starts with a short probe again.
+    if (s.probeMs && s.probeMs !== t.probeMs && i.now - s.changedAt >= t.probeMaxMs) return { ...s, probeMs: t.probeMs };
+    return s;
+  }
+  const calmSince = s.calmSince ?? i.now;
   // Restoring one step costs the streams' cost at the level above minus what they cost now.
   const perShare = i.streamsCores / Math.max(0.01, costShare(s.level));
   const extra = perShare * (costShare(s.level - 1) - costShare(s.level));
-  const calm = i.dropRatio < t.calmBelow && i.spareCores >= extra;
-  if (!calm) return s.calmSince === null ? s : { ...s, calmSince: null };
-  const calmSince = s.calmSince ?? i.now;
-  if (settled && i.now - calmSince >= t.restoreAfterMs) return { level: s.level - 1, changedAt: i.now, calmSince: null };
+  const wait = i.spareCores >= extra ? t.restoreAfterMs : probeMs;
+  if (settled && i.now - calmSince >= wait) return { ...s, level: s.level - 1, changedAt: i.now, calmSince: null, restoredAt: i.now };
   return s.calmSince === calmSince ? s : { ...s, calmSince };
 }
 
