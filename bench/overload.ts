@@ -3,7 +3,9 @@
 // delivered frame rate of the admitted ones at the RTMP server; the same under a `stress-ng --cpu
 // N` squeeze (the spread between streams, the shed level reached, the time to restore once the
 // squeeze ends); and how long a waiting stream takes to start on a newly joined worker.
-// Env: REDIS_URL/DATABASE_URL, SQUEEZE_SECONDS (45), WINDOW_SECONDS (15), STREAMS (default 2 × headroom).
+// Env: REDIS_URL/DATABASE_URL, SQUEEZE_SECONDS (45), WINDOW_SECONDS (15), STREAMS (default 2 × headroom);
+// BENCH_ADMISSION=off with STREAMS=n runs n streams whatever the measurement says (the squeeze
+// part alone on a machine that other work keeps busy), BENCH_SHED=false without shedding.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { startService } from './lib/service.js';
@@ -15,6 +17,7 @@ import { ratesAt } from '../src/jobs/shed-ladder.js';
 
 const SQUEEZE = Number(process.env.SQUEEZE_SECONDS ?? 45);
 const WINDOW = Number(process.env.WINDOW_SECONDS ?? 15);
+const PARTS = (process.env.PARTS ?? 'squeeze,join').split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Svc = Awaited<ReturnType<typeof startService>>;
@@ -53,15 +56,35 @@ const summary = (m: Map<string, number>) => {
   return `worst ${fmt(Math.min(...v), 2)} fps, best ${fmt(Math.max(...v), 2)}, spread ${fmt(Math.max(...v) - Math.min(...v), 2)} fps (${v.map((x) => fmt(x, 1)).join(' / ')})`;
 };
 
+async function squeeze(svc: Svc, live: string[], readers: Map<string, FrameCounter>): Promise<void> {
+  const d0 = await Promise.all(live.map((k) => state(svc, k)));
+  const stress = spawn('stress-ng', ['--cpu', String(os.availableParallelism()), '--timeout', `${SQUEEZE}s`, '--quiet'], { stdio: 'ignore' });
+  const squeezeStart = Date.now();
+  let maxLevel = 0;
+  const watchLevel = setInterval(() => void capacity(svc).then((c) => (maxLevel = Math.max(maxLevel, c[0]?.shedLevel ?? 0))).catch(() => {}), 1000);
+  await sleep(Math.max(5, SQUEEZE - WINDOW - 5) * 1000);
+  const squeezed = await fpsOver(readers, WINDOW);
+  const level = (await capacity(svc))[0]?.shedLevel ?? 0;
+  const d1 = await Promise.all(live.map((k) => state(svc, k)));
+  const rates = ratesAt(level, { broadcastFps: 30, previewFps: 5 });
+  console.log(`under stress-ng --cpu ${os.availableParallelism()} (${SQUEEZE} s): ${summary(squeezed)} at the RTMP server (goal spread ≤ 1); shed level ${level} now, ${maxLevel} at most` +
+    ` (rendering ${rates.renderFps} of 30 fps, the rest repeated); frames dropped in the squeeze ${d1.map((s, i) => s.dropped - d0[i].dropped).join(' / ')}`);
+  await new Promise((r) => (stress.exitCode !== null ? r(null) : stress.once('exit', r)));
+  const squeezeEnd = Date.now();
+  const restored = await until('shed level 0 again', 120_000, async () => ((await capacity(svc))[0]?.shedLevel === 0 ? Date.now() : null), 1000).catch(() => null);
+  clearInterval(watchLevel);
+  console.log(`squeeze ended after ${fmt((squeezeEnd - squeezeStart) / 1000, 0)} s: ${restored ? `full rate restored ${fmt((restored - squeezeEnd) / 1000, 1)} s later` : 'not restored within 120 s'}`);
+  if (restored) console.log(`after the squeeze over ${WINDOW} s: ${summary(await fpsOver(readers, WINDOW))}`);
+}
+
 async function main() {
   printMachine();
   const rtmp = await startBenchRtmp();
   const svc = await startService({
     RTMP_URL: rtmp.base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: '8',
-    ADMISSION: 'measured', SHED_LOAD: 'true', RECONCILE_SECONDS: '2', LOG_LEVEL: 'warn',
+    ADMISSION: process.env.BENCH_ADMISSION ?? 'measured', SHED_LOAD: process.env.BENCH_SHED ?? 'true', RECONCILE_SECONDS: '2', LOG_LEVEL: 'warn',
   });
   const readers = new Map<string, FrameCounter>();
-  let stress: ReturnType<typeof spawn> | null = null;
   let worker2: Awaited<ReturnType<typeof spawnWorker>> | null = null;
   try {
     const idle = await until('a measured heartbeat', 20_000, async () => (await capacity(svc)).find((c) => c.cpuAvailable !== null && c.cpuAvailable !== undefined));
@@ -90,25 +113,8 @@ async function main() {
     console.log(`admitted streams at the RTMP server over ${WINDOW} s: ${summary(await fpsOver(readers, WINDOW))} (goal worst ≥ 29.5)`);
 
     // Squeeze: stress-ng takes every core; the worker sheds evenly.
-    const d0 = await Promise.all(live.map((k) => state(svc, k)));
-    stress = spawn('stress-ng', ['--cpu', String(os.availableParallelism()), '--timeout', `${SQUEEZE}s`, '--quiet'], { stdio: 'ignore' });
-    const squeezeStart = Date.now();
-    let maxLevel = 0;
-    const watchLevel = setInterval(() => void capacity(svc).then((c) => (maxLevel = Math.max(maxLevel, c[0]?.shedLevel ?? 0))).catch(() => {}), 1000);
-    await sleep(Math.max(5, SQUEEZE - WINDOW - 5) * 1000);
-    const squeezed = await fpsOver(readers, WINDOW);
-    const level = (await capacity(svc))[0]?.shedLevel ?? 0;
-    const d1 = await Promise.all(live.map((k) => state(svc, k)));
-    const rates = ratesAt(level, { broadcastFps: 30, previewFps: 5 });
-    console.log(`under stress-ng --cpu ${os.availableParallelism()} (${SQUEEZE} s): ${summary(squeezed)} at the RTMP server (goal spread ≤ 1); shed level ${level} now, ${maxLevel} at most` +
-      ` (rendering ${rates.renderFps} of 30 fps, the rest repeated); frames dropped in the squeeze ${d1.map((s, i) => s.dropped - d0[i].dropped).join(' / ')}`);
-    await new Promise((r) => (stress!.exitCode !== null ? r(null) : stress!.once('exit', r)));
-    stress = null;
-    const squeezeEnd = Date.now();
-    const restored = await until('shed level 0 again', 120_000, async () => ((await capacity(svc))[0]?.shedLevel === 0 ? Date.now() : null), 1000).catch(() => null);
-    clearInterval(watchLevel);
-    console.log(`squeeze ended after ${fmt((squeezeEnd - squeezeStart) / 1000, 0)} s: ${restored ? `full rate restored ${fmt((restored - squeezeEnd) / 1000, 1)} s later` : 'not restored within 120 s'}`);
-    if (restored) console.log(`after the squeeze over ${WINDOW} s: ${summary(await fpsOver(readers, WINDOW))}`);
+    if (PARTS.includes('squeeze')) await squeeze(svc, live, readers);
+    if (!PARTS.includes('join')) return;
 
     // A new worker joins: the first waiting stream starts there.
     const waitingKeys = keys.filter((k) => !live.includes(k));
@@ -117,17 +123,25 @@ async function main() {
       worker2 = await spawnWorker(svc.env, { built: !process.env.BENCH_TSX });
       const ready = Date.now();
       const w2 = worker2.workerId;
+      let claimed = 0;
       const started = await until('a waiting stream live on the new worker', 120_000, async () => {
-        for (const k of waitingKeys) if ((await state(svc, k)).worker_id === w2 && (await state(svc, k)).health === 'live') return k;
+        for (const k of waitingKeys) {
+          const st = await state(svc, k);
+          if (st.worker_id === w2 && !claimed) claimed = Date.now();
+          if (st.worker_id === w2 && st.health === 'live') return k;
+        }
         return null;
       }, 200);
       const done = Date.now();
-      console.log(`new worker: ready ${fmt((ready - t) / 1000, 1)} s after its spawn; waiting stream live on it ${fmt((done - ready) / 1000, 1)} s after it was ready (${fmt((done - t) / 1000, 1)} s after the spawn)`);
+      console.log(`new worker: ready ${fmt((ready - t) / 1000, 1)} s after its spawn; it claimed a waiting stream ${fmt((claimed - ready) / 1000, 1)} s after it was ready, live (FFmpeg publishing) ${fmt((done - ready) / 1000, 1)} s after (${fmt((done - t) / 1000, 1)} s after the spawn)`);
       const nowLive = (await Promise.all(waitingKeys.map(async (k) => ((await state(svc, k)).health === 'live' ? k : null)))).filter(Boolean).length;
       console.log(`streams live on the new worker after that: ${nowLive} (${started} first)`);
+      if (done - ready > 20_000) {
+        const lines = (p: { output(): string }) => p.output().split('\n').filter((l) => /no capacity|enqueued|starting stream|marked active|ready/.test(l));
+        console.log(['worker 2:', ...lines(worker2), 'worker 1:', ...lines(svc.worker).slice(-15), 'web:', ...lines(svc.web).slice(-15)].join('\n'));
+      }
     }
   } finally {
-    stress?.kill('SIGKILL');
     readers.forEach((r) => r.close());
     await worker2?.kill('SIGTERM');
     await svc.close();
