@@ -61,6 +61,8 @@ export const envSchema = z
     ADMISSION_STREAM_CPU: z.coerce.number().min(0.01).max(64).optional(),
     /** Shed load evenly (previews, then an equal broadcast render-rate step) when a worker's streams drop frames. */
     SHED_LOAD: bool.default(true),
+    /** Seconds without drops before a shed step is tried back when no idle CPU shows for it (doubled after a failed try). */
+    SHED_PROBE_SECONDS: int(30, 1, 3600),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
     /** Seconds between passes of the reconciler (requested streams in PostgreSQL → Redis and workers). */

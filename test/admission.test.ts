@@ -4,6 +4,7 @@
 // next stream waits with "no capacity" while the first stays on air, and starts on a second
 // worker as soon as one joins. No frame counts in fixed windows: conditions, generous deadlines.
 import os from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import request from 'supertest';
 import { Redis } from 'ioredis';
@@ -104,5 +105,40 @@ describe('admission by measured capacity (issue 13)', function () {
 
     await request(web.url).delete(`/api/stream?streamKey=${a}`).expect(200);
     await request(web.url).delete(`/api/stream?streamKey=${b}`).expect(200);
+  });
+
+  it('squeezed by stress-ng, the worker sheds load for all its streams at once, previews first, each step logged once, and restores it afterwards', async function () {
+    if (spawnSync('stress-ng', ['--version']).status !== 0) this.skip();
+    this.timeout(480_000);
+    const shedEnv = { ...env, ADMISSION: 'off', SHED_LOAD: 'true', SHED_PROBE_SECONDS: '5' };
+    const web = track(await spawnWeb(shedEnv));
+    const w = track(await spawnWorker(shedEnv));
+    const streams = [uniqueKey('shed-a'), uniqueKey('shed-b')];
+    for (const k of streams) await request(web.url).post('/api/stream').send({ streamKey: k, screenId: 'testcard', fps: 10 }).expect(201);
+    await waitFor(async () => (await Promise.all(streams.map(state))).every((h) => h.health === 'live'), 40_000, 200, 'both streams live');
+    const level = async () => {
+      const h = (await request(web.url).get('/api/health').expect(200)).body;
+      return h.workers.capacity.find((c: { id: string }) => c.id === w.workerId)?.shedLevel as number | undefined;
+    };
+
+    const stress = spawn('stress-ng', ['--cpu', String(os.availableParallelism() * 3), '--timeout', '150s', '--quiet'], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => ((await level()) ?? 0) >= 2, 140_000, 1000, 'shed level 2 (previews, then one broadcast step) under stress-ng');
+    } finally {
+      stress.kill('SIGKILL');
+    }
+    const out = () => w.output();
+    // One line per step, for the worker's streams together, previews first.
+    expect(out().match(/load shed level 0 → 1 for 2 stream\(s\): previews at 5 fps/g) ?? [], out().slice(-3000)).to.have.length.at.least(1);
+    expect(out()).to.match(/load shed level 1 → 2 for 2 stream\(s\): broadcast rendered at 25 fps \(declared 30\)/);
+    for (const k of streams) expect((await state(k)).active, 'the streams go on').to.equal('true');
+
+    // The squeeze is over: back to full rate, step by step (probed when other work leaves no idle CPU to show).
+    await waitFor(async () => (await level()) === 0, 240_000, 1000, 'full rate again after the squeeze').catch((err) => {
+      throw new Error(`${err.message}\n${out().split('\n').filter((l) => /load shed/.test(l)).join('\n')}`);
+    });
+    expect(out()).to.match(/load shed level 1 → 0 for 2 stream\(s\): full rate/);
+    await waitFor(async () => (await Promise.all(streams.map(state))).every((h) => h.health === 'live'), 30_000, 200, 'both streams live');
+    for (const k of streams) await request(web.url).delete(`/api/stream?streamKey=${k}`).expect(200);
   });
 });

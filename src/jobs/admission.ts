@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { log } from '../logger.js';
 import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
 import { CpuSampler, type CpuWindow } from './cpu-sample.js';
-import { costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
+import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -48,6 +48,8 @@ export class WorkerLoad {
   private cpu: CpuWindow | null = null;
   private capacity: Capacity | null = null;
   private shed: ShedState = { level: 0, changedAt: 0, calmSince: null };
+  /** The drop ratio smoothed over the last windows: one late burst on a busy machine is no squeeze. */
+  private drops = 0;
   readonly counts = { refused: 0, shedUp: 0, shedDown: 0 };
 
   constructor(
@@ -109,6 +111,14 @@ export class WorkerLoad {
     };
   }
 
+  /** Two samples a second apart, before the first claim: admission starts from a measurement, not an idle guess. */
+  async prime(): Promise<void> {
+    if (!this.measuring) return;
+    await this.tick();
+    await new Promise((r) => setTimeout(r, 1000));
+    await this.tick();
+  }
+
   /** One measurement: CPU, cost, capacity, and the shed level (applied to every stream at once). */
   async tick(now = Date.now()): Promise<void> {
     if (!this.measuring) return;
@@ -131,19 +141,21 @@ export class WorkerLoad {
     this.capacity = this.estimate(list.length);
     if (!this.config.SHED_LOAD || !cpu) return;
     const before = this.shed.level;
+    this.drops = 0.5 * this.drops + 0.5 * (due > 0 ? dropped / due : 0);
+    const tuning = { ...SHED_TUNING, probeMs: this.config.SHED_PROBE_SECONDS * 1000, probeMaxMs: Math.max(SHED_TUNING.probeMaxMs, this.config.SHED_PROBE_SECONDS * 1000) };
     this.shed = nextShed(this.shed, {
       now,
-      dropRatio: due > 0 ? dropped / due : 0,
+      dropRatio: this.drops,
       // Spare cores: idle minus the margin (what the streams' current load leaves).
       spareCores: cpu.idleCores - cpu.cores * this.config.ADMISSION_MARGIN,
       streamsCores: list.length * this.cost * costShare(before),
       streams: list.length,
-    });
+    }, tuning);
     if (this.shed.level === before) return;
     if (this.shed.level > before) this.counts.shedUp += 1;
     else this.counts.shedDown += 1;
     for (const t of list) t.s.pipeline.setRates(ratesAt(this.shed.level, t.s));
-    const pct = due > 0 ? ((100 * dropped) / due).toFixed(1) : '0';
+    const pct = (100 * this.drops).toFixed(1);
     const what = list[0] ? describeLevel(this.shed.level, list[0].s) : `level ${this.shed.level}`;
     const msg = `load shed level ${before} → ${this.shed.level} for ${list.length} stream(s): ${what} (${pct} % of frames dropped, ${cpu.idleCores.toFixed(2)} of ${cpu.cores} cores idle)`;
     if (this.shed.level > before) logger.warn(msg);

@@ -114,6 +114,7 @@ export class WorkerRuntime {
       },
     };
 
+    await this.load.prime();
     q.start.process(this.config.WORKER_CONCURRENCY, async (job): Promise<StartResult> => {
       observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
@@ -148,7 +149,6 @@ export class WorkerRuntime {
     // Stalled start jobs (their worker died) go back to waiting, and another worker takes the stream over.
     q.start.checkStalledJobs(5000).catch(() => {});
 
-    await this.load.tick();
     await this.beat();
     this.timers.push(every(3000, () => this.beat()));
     if (this.load.measuring) this.timers.push(every(2000, () => this.load.tick()));

@@ -56,10 +56,10 @@ export interface ShedInput {
 }
 
 export const SHED_TUNING = {
-  /** Drops above this share of the due frames is pressure. */
+  /** Drops above this share of the due frames (smoothed over the last windows) is pressure. */
   shedAbove: 0.02,
   /** Below this the streams are fine. */
-  calmBelow: 0.005,
+  calmBelow: 0.01,
   /** A step needs this long since the last change to show its effect. */
   holdMs: 4000,
   /** Fine, with the idle CPU the next step costs, this long before restoring a step. */
