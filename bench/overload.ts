@@ -86,11 +86,13 @@ async function main() {
   });
   const readers = new Map<string, FrameCounter>();
   let worker2: Awaited<ReturnType<typeof spawnWorker>> | null = null;
+  let startedKeys: string[] = [];
   try {
     const idle = await until('a measured heartbeat', 20_000, async () => (await capacity(svc)).find((c) => c.cpuAvailable !== null && c.cpuAvailable !== undefined));
     const n = Number(process.env.STREAMS ?? Math.max(2, 2 * (idle.headroom ?? 1)));
     console.log(`overload: RTMP server ${rtmp.kind}; worker ${idle.id}: headroom ${idle.headroom} streams at idle (${idle.cpuAvailable} cores available, others take ${idle.othersCores}, default ${idle.costPerStream} cores/stream); asking for ${n}`);
-    const keys = Array.from({ length: n }, (_, i) => `bench-ovl-${i}`);
+    const run = Math.random().toString(36).slice(2, 6);
+    const keys = (startedKeys = Array.from({ length: n }, (_, i) => `bench-ovl-${run}-${i}`));
     await Promise.all(keys.map(async (streamKey) => {
       const r = await fetch(`${svc.web.url}/api/stream`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey, screenId: 'poll', fps: 5 }) });
       if (!r.ok) throw new Error(`start ${streamKey}: ${r.status} ${await r.text()}`);
@@ -143,6 +145,8 @@ async function main() {
     }
   } finally {
     readers.forEach((r) => r.close());
+    // Stopped through the API: a SIGTERMed worker would hand them over and leave them requested.
+    await Promise.all(startedKeys.map((k) => fetch(`${svc.web.url}/api/stream?streamKey=${k}`, { method: 'DELETE', headers: svc.headers }).catch(() => null)));
     await worker2?.kill('SIGTERM');
     await svc.close();
     await rtmp.close();
