@@ -50,6 +50,19 @@ export const envSchema = z
     DEFAULT_STREAM_KEY: z.string().regex(STREAM_KEY_RE).default('default'),
     DEFAULT_SCREEN: z.string().default('poll'),
     WORKER_CONCURRENCY: int(4, 1, 64),
+    // --- issue 13: admission by measured capacity, even degradation (src/jobs/admission.ts; README "Capacity") ---
+    /** measured: a worker claims a new stream only when its measured CPU headroom holds one; off: WORKER_CONCURRENCY alone. */
+    ADMISSION: z.enum(['measured', 'off']).default('measured'),
+    /** Share of the cores kept free by admission (0.15: 15 %). */
+    ADMISSION_MARGIN: z.coerce.number().min(0).max(0.9).default(0.15),
+    /** Cores one stream costs before the worker has measured its own (1280×720 30 fps on the 2-core reference machine: ~0.4). */
+    ADMISSION_DEFAULT_STREAM_CPU: z.coerce.number().min(0.01).max(64).default(0.45),
+    /** A fixed cost per stream in cores instead of the measured one (capacity planning, tests). */
+    ADMISSION_STREAM_CPU: z.coerce.number().min(0.01).max(64).optional(),
+    /** Shed load evenly (previews, then an equal broadcast render-rate step) when a worker's streams drop frames. */
+    SHED_LOAD: bool.default(true),
+    /** Seconds without drops before a shed step is tried back when no idle CPU shows for it (doubled after a failed try). */
+    SHED_PROBE_SECONDS: int(30, 1, 3600),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
     /** Seconds between passes of the reconciler (requested streams in PostgreSQL → Redis and workers). */

@@ -70,6 +70,16 @@ describe('dashboard (public/index.html) in Chromium', function () {
     expect(await page.textContent('#message')).to.match(/fps/);
   });
 
+  it('shows each live worker with its headroom (issue 13)', async () => {
+    await page.goto(`${s.url}/`);
+    const id = s.worker!.workerId;
+    await page.waitForSelector(`#workers-list dt:text("${id}")`, { timeout: 10_000 });
+    // Admission is off in tests (testEnv): the room is what WORKER_CONCURRENCY leaves.
+    // The stream of the first test has stopped: the next heartbeat (every 3 s) and refresh say so.
+    await page.waitForFunction(() => /0 streams · room for 4 more/.test(document.getElementById('workers-list')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    expect(await page.textContent('#workers-state')).to.match(/more stream/);
+  });
+
   it('says the server is unreachable when it goes away', async () => {
     await page.goto(`${s.url}/`);
     await page.waitForSelector('#state:text("stopped")');

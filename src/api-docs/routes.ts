@@ -66,7 +66,13 @@ export const ROUTES: ApiRoute[] = [
   {
     method: 'post', path: '/api/stream', tag: 'streams', auth: true, body: createBody,
     summary: 'Start a named stream with a scene.',
-    responses: { 201: { description: 'start job queued', schema: S.streamCreated }, ...bad, ...authErr, 409: err('already active'), ...down },
+    responses: {
+      201: {
+        description: 'start job queued. Accepted also when no worker has room: the stream then waits and starts by itself (GET /api/stream/:streamKey → health "waiting", lastError "no capacity" or "waiting for a free worker")',
+        schema: S.streamCreated,
+      },
+      ...bad, ...authErr, 409: err('already active'), ...down,
+    },
   },
   {
     method: 'delete', path: '/api/stream', tag: 'streams', auth: true, query: deleteQuery,

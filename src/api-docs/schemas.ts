@@ -115,7 +115,25 @@ export const apiHealth = z.looseObject({
   status: z.enum(['ok', 'degraded', 'error']),
   redis: check,
   queues: z.looseObject({ ok: z.boolean() }),
-  workers: z.object({ live: num, ids: z.array(str) }),
+  workers: z.object({
+    live: num,
+    ids: z.array(str),
+    capacity: z
+      .array(
+        z.object({
+          id: str,
+          streams: num,
+          mode: z.enum(['measured', 'off', 'unknown']).meta({ description: 'measured: admission by CPU headroom; off: WORKER_CONCURRENCY alone; unknown: an older worker' }),
+          headroom: num.optional().meta({ description: 'more streams the worker can take now at full rate' }),
+          cores: num.optional(),
+          cpuAvailable: nnum.optional().meta({ description: 'cores left for new streams after the safety margin (null until measured)' }),
+          othersCores: nnum.optional().meta({ description: 'cores the machine\'s other processes take' }),
+          costPerStream: num.optional().meta({ description: 'cores one stream costs (measured, configured or the default)' }),
+          shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2-4 every broadcast rendered at a lower rate' }),
+        }),
+      )
+      .meta({ description: 'issue 13: each live worker\'s capacity, from its heartbeat' }),
+  }),
   activeStreams: nnum,
   uptimeSeconds: num,
 });

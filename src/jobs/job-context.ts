@@ -38,6 +38,8 @@ export interface StartContext {
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
   sceneData?: SceneDataSource;
+  /** Issue 13: a running stream's pipeline, for the worker's load shedding; returns the undo. */
+  onPipeline?(s: import('./admission.js').LoadedStream): () => void;
   /** The requested streams (PostgreSQL); absent in a worker without a database. */
   requested?: RequestedStreams;
 }

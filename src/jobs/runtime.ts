@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { keys } from '../keys.js';
 import type { RedisConnections, Subscriber, Unsubscribe } from '../redis/index.js';
-import { log } from '../logger.js';
+import { log, redactKey } from '../logger.js';
 import { JOBS } from './definitions.js';
 import { closeQueues, createQueues, jobSender, type Queues } from './producer.js';
 import { closeQueue } from '../queue.js';
@@ -15,13 +15,16 @@ import type { JobSender } from '../streams/control.js';
 import { Reconciler } from '../streams/reconciler.js';
 import type { RequestedStreams } from '../streams/requested.js';
 import type { BroadcastFactory } from '../render/broadcast.js';
-import { readState, requestStop, toStatus } from '../streams/state.js';
+import { readState, requestStop, toStatus, updateState } from '../streams/state.js';
 import { startReaper } from '../streams/reaper.js';
 import { every } from '../every.js';
 import type { SceneDataSource, SessionRecorder, StartContext, StartResult } from './job-context.js';
 import { SceneFeeds, pollShowSettings } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
-import { observePickup, trackQueues } from '../metrics/index.js';
+import { observePickup, trackQueues, trackWorker } from '../metrics/index.js';
+import { NO_CAPACITY, WorkerLoad } from './admission.js';
+import { writeBeat } from '../streams/worker-beats.js';
+import type { StartPayload } from '../streams/schema.js';
 
 const logger = log('STREAMING-TASK');
 
@@ -56,6 +59,10 @@ export class WorkerRuntime {
   private active = 0;
   private offControl: Unsubscribe | null = null;
   private offDestControl: Unsubscribe | null = null;
+  /** Issue 13: what the streams cost, the headroom, the shed level. */
+  readonly load: WorkerLoad;
+  /** Tasks refused for lack of capacity (logged once each). */
+  private readonly declined = new Set<string>();
 
   /** `conns`: the process's Redis connections (src/roles.ts opens them; their opener closes them). */
   constructor(
@@ -66,6 +73,7 @@ export class WorkerRuntime {
     this.workerId = opts.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.redis = conns.redis;
     this.subscriber = conns.sub;
+    this.load = new WorkerLoad(config, () => this.active);
     this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber }, { show: pollShowSettings(config) });
   }
 
@@ -97,6 +105,7 @@ export class WorkerRuntime {
         };
       },
       requested: this.opts.requested,
+      onPipeline: (s) => this.load.register(s),
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -105,9 +114,13 @@ export class WorkerRuntime {
       },
     };
 
+    await this.load.prime();
     q.start.process(this.config.WORKER_CONCURRENCY, async (job): Promise<StartResult> => {
       observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
+      // Checked and counted in one go (no await between), so two jobs at once cannot both take the last room.
+      if (!this.load.admit()) return this.decline(payload);
+      this.declined.delete(payload.taskId);
       this.active += 1;
       const streamJob = new StreamJob(ctx, payload);
       const run = streamJob.execute();
@@ -138,6 +151,8 @@ export class WorkerRuntime {
 
     await this.beat();
     this.timers.push(every(3000, () => this.beat()));
+    if (this.load.measuring) this.timers.push(every(2000, () => this.load.tick()));
+    this.timers.push(trackWorker({ workerId: this.workerId, snapshot: () => this.load.snapshot(), counts: this.load.counts }));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
     if (this.opts.requested) {
       this.reconciler = new Reconciler({
@@ -155,14 +170,28 @@ export class WorkerRuntime {
   }
 
   private async beat(): Promise<void> {
-    const now = Date.now();
-    const info = JSON.stringify({ pid: process.pid, host: os.hostname(), streams: this.runningStreams.length, at: now });
-    await this.redis
-      .multi()
-      .zadd(keys.workers(), now, this.workerId)
-      .set(keys.worker(this.workerId), info, 'EX', this.config.HEARTBEAT_TTL_SECONDS)
-      .zremrangebyscore(keys.workers(), 0, now - 3600_000)
-      .exec();
+    const beat = { pid: process.pid, host: os.hostname(), streams: this.runningStreams.length, at: Date.now(), capacity: this.load.snapshot() };
+    await writeBeat(this.redis, this.workerId, beat, this.config.HEARTBEAT_TTL_SECONDS);
+  }
+
+  /**
+   * No room for the stream here (issue 13): it is not claimed. It waits (`health=waiting`,
+   * "no capacity") and the job ends; the reconciler enqueues it again after a few seconds, for
+   * whichever worker has room then (a newly joined one included). A stream another worker
+   * holds is left alone.
+   */
+  private async decline(p: StartPayload): Promise<StartResult> {
+    const base = { streamKey: p.streamKey, taskId: p.taskId, outcome: 'skipped' as const };
+    if (await this.redis.exists(keys.lease(p.streamKey))) return { ...base, reason: 'held by another worker' };
+    const first = !this.declined.has(p.taskId);
+    this.declined.add(p.taskId);
+    if (this.declined.size > 1000) this.declined.clear();
+    await updateState(this.redis, p.streamKey, p.taskId, { health: 'waiting', last_error: NO_CAPACITY, queued_at: Date.now() / 1000 });
+    const s = this.load.snapshot();
+    const msg = `stream ${redactKey(p.streamKey)} waits: no capacity on worker ${this.workerId} (${this.active} streams, ${s.cpuAvailable ?? '?'} cores available, ${s.costPerStream} per stream)`;
+    if (first) logger.warn(msg);
+    else logger.debug(msg);
+    return { ...base, reason: NO_CAPACITY };
   }
 
   /**

@@ -134,7 +134,7 @@ export class StreamJob {
     const offSignals = this.signals.listen(this.ctx.onControl, this.ctx.shuttingDown);
     let stopHeartbeat: () => void = () => {};
     let offSceneData: () => void = () => {};
-    let untrack: () => void = () => {};
+    const untrack: Array<(() => void) | undefined> = [];
     let offDestinations: () => void = () => {};
     try {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
@@ -172,7 +172,7 @@ export class StreamJob {
         await this.destinations.started(pipeline, plan.destinations, !!plan.hlsDir);
         offDestinations = this.ctx.onDestinations?.(this.key, () => void this.destinations.refresh().catch(() => {})) ?? (() => {});
       }
-      untrack = trackStream({ streamKey: this.key, pipeline, previews: () => this.published });
+      untrack.push(trackStream({ streamKey: this.key, pipeline, previews: () => this.published }), this.ctx.onPipeline?.({ streamKey: this.key, pipeline, broadcastFps: this.broadcastFps, previewFps: p.fps }));
 
       stopHeartbeat = every(1000, () => (this.beating = this.heartbeat()), {
         // The stream goes on while Redis is away; say so once, not every second.
@@ -185,7 +185,7 @@ export class StreamJob {
       logger.error(`stream ${this.who} could not run: ${this.failure}`);
     } finally {
       stopHeartbeat();
-      untrack();
+      untrack.forEach((off) => off?.());
       offSceneData();
       offDestinations();
       offSignals();

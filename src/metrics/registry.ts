@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { redactKey } from '../logger.js';
 import { RateSampler } from './rates.js';
-import { destinationLabel, sources, type StreamSource } from './sources.js';
+import { destinationLabel, sources, type StreamSource, type WorkerSource } from './sources.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -119,6 +119,30 @@ counter('sf_sse_frames_skipped_total', 'Preview frames skipped for SSE clients t
 );
 gauge('sf_socket_viewers', 'socket.io viewers of a stream on this web process.', ['stream'], () =>
   [...sources.viewers].flatMap((v) => v().streamDetails.map((d): [Labels, number] => [{ stream: d.streamKey }, d.viewers])),
+);
+
+// Issue 13: each worker of this process, by id (a worker id names no secret).
+const workers = <T>(read: (w: WorkerSource) => T) => [...sources.workers].map(read);
+gauge('sf_worker_headroom_streams', 'More streams the worker can take now at full rate (measured CPU headroom, WORKER_CONCURRENCY at most).', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.snapshot().headroom]),
+);
+gauge('sf_worker_cpu_available_cores', 'Cores left for new streams on the worker\'s machine after the safety margin (negative: overcommitted).', ['worker'], () =>
+  workers((w): Array<[Labels, number]> => {
+    const v = w.snapshot().cpuAvailable;
+    return v === null ? [] : [[{ worker: w.workerId }, v]];
+  }).flat(),
+);
+gauge('sf_worker_stream_cost_cores', 'Cores one stream costs on the worker (measured, configured or the default).', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.snapshot().costPerStream]),
+);
+gauge('sf_worker_shed_level', 'Load shed on the worker: 0 full rate, 1 previews slowed, 2-4 every broadcast rendered at a lower rate.', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.snapshot().shedLevel]),
+);
+counter('sf_worker_shed_steps_total', 'Shed-level changes on the worker, by direction (up: shed, down: restored).', ['worker', 'direction'], () =>
+  workers((w): Array<[Labels, number]> => [[{ worker: w.workerId, direction: 'up' }, w.counts.shedUp], [{ worker: w.workerId, direction: 'down' }, w.counts.shedDown]]).flat(),
+);
+counter('sf_admission_refused_total', 'Start jobs the worker did not claim for lack of capacity (the stream waits with "no capacity").', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.counts.refused]),
 );
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;

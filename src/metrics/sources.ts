@@ -25,6 +25,13 @@ export interface ViewerSource {
   (): { streamDetails: Array<{ streamKey: string; viewers: number }> };
 }
 
+/** A worker's load (issue 13): its headroom and shed level, and its refusal and shed-step counts. */
+export interface WorkerSource {
+  workerId: string;
+  snapshot(): { headroom: number; cpuAvailable: number | null; costPerStream: number; shedLevel: number };
+  counts: { refused: number; shedUp: number; shedDown: number };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyQueue = Queue<any>;
 
@@ -32,6 +39,7 @@ export const sources = {
   streams: new Set<StreamSource>(),
   feeds: new Set<FeedSource>(),
   viewers: new Set<ViewerSource>(),
+  workers: new Set<WorkerSource>(),
   /** By queue name: the web and worker roles of one process hold the same queues twice. */
   queues: new Map<string, AnyQueue>(),
 };
@@ -44,6 +52,7 @@ function add<T>(set: Set<T>, item: T): () => void {
 export const trackStream = (s: StreamSource) => add(sources.streams, s);
 export const trackFeed = (f: FeedSource) => add(sources.feeds, f);
 export const trackViewers = (v: ViewerSource) => add(sources.viewers, v);
+export const trackWorker = (w: WorkerSource) => add(sources.workers, w);
 
 /** Queues counted by sf_queue_jobs; the first holder of a name counts it. */
 export function trackQueues(queues: Record<string, AnyQueue>): () => void {

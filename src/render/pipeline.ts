@@ -39,7 +39,10 @@ export class RenderPipeline {
   private readonly sceneState: SceneState<unknown, unknown> | undefined;
   private readonly main: Canvas;
   private readonly preview: Canvas | null;
-  private readonly previewPeriodMs: number;
+  private previewPeriodMs: number;
+  /** Frames rendered per second (issue 13's shed load); the other ticks send the last frame again. */
+  private renderFps = 0;
+  private lastFrame: Buffer | null = null;
   private nextPreviewMs = 0;
   private encoding = false;
   private frames = 0;
@@ -67,6 +70,15 @@ export class RenderPipeline {
     this.loop.stop();
   }
 
+  /**
+   * Shed load (issue 13): render `renderFps` frames a second and send the last one again on the
+   * other ticks, so the broadcast keeps its declared rate; previews at `previewFps`.
+   */
+  setRates(r: { renderFps: number; previewFps: number }): void {
+    this.renderFps = r.renderFps >= this.loop.fps ? 0 : Math.max(1, r.renderFps);
+    this.previewPeriodMs = 1000 / Math.max(1, r.previewFps);
+  }
+
   /** Data for the scene, handed in from outside (whenever it changes; the latest wins). */
   setSceneData(data: unknown): void {
     this.sceneState?.set(data);
@@ -90,6 +102,12 @@ export class RenderPipeline {
       return;
     }
     const renderedAt = performance.now();
+    const r = this.renderFps;
+    if (o.broadcast && r && this.lastFrame && Math.floor((frame * r) / this.loop.fps) === Math.floor(((frame - 1) * r) / this.loop.fps)) {
+      this.frames += 1;
+      if (!o.broadcast.sink.writeFrame(this.lastFrame, renderedAt)) this.sinkDropped += 1;
+      return;
+    }
     const ctx = this.main.getContext('2d');
     const info = {
       width: this.main.width,
@@ -107,7 +125,11 @@ export class RenderPipeline {
       return;
     }
     this.frames += 1;
-    if (o.broadcast && !o.broadcast.sink.writeFrame(this.main.data(), renderedAt)) this.sinkDropped += 1;
+    if (o.broadcast) {
+      const rgba = this.main.data();
+      this.lastFrame = r ? rgba : null;
+      if (!o.broadcast.sink.writeFrame(rgba, renderedAt)) this.sinkDropped += 1;
+    }
     o.afterFrame?.();
 
     if (dueMs + 0.5 >= this.nextPreviewMs) {

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
 
   port.on('message', async (m: ToThread) => {
     if (m.type === 'scene-data') return pipeline.setSceneData(m.data);
+    if (m.type === 'rates') return pipeline.setRates(m);
     if (m.type === 'destinations') {
       sup?.setDestinations(m.list);
       return sendStats();

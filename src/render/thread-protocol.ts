@@ -57,4 +57,6 @@ export type ToThread =
   /** The latest data of a live-data scene (the poll, for the poll scene); the thread hands it to the scene. */
   | { type: 'scene-data'; data: unknown }
   /** The broadcast's destinations are now these (by id); the others go on untouched. */
-  | { type: 'destinations'; list: Destination[] };
+  | { type: 'destinations'; list: Destination[] }
+  /** Shed load (issue 13): frames rendered per second (the broadcast repeats the last one between them) and the previews' rate. */
+  | { type: 'rates'; renderFps: number; previewFps: number };

@@ -119,6 +119,13 @@ export class ThreadedPipeline {
     this.worker.postMessage(msg);
   }
 
+  /** Shed load (issue 13): the rates the thread renders and previews at (RenderPipeline.setRates). */
+  setRates(rates: { renderFps: number; previewFps: number }): void {
+    if (!this.worker || this.stopping) return;
+    const msg: ToThread = { type: 'rates', ...rates };
+    this.worker.postMessage(msg);
+  }
+
   /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the thread ended. */
   stop(): Promise<void> {
     if (!this.worker) return Promise.resolve();

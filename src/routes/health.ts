@@ -5,6 +5,7 @@ import type { Queues } from '../jobs/producer.js';
 import { liveWorkers } from '../jobs/runtime.js';
 import { errMessage } from '../logger.js';
 import { keys } from '../keys.js';
+import { readBeats } from '../streams/worker-beats.js';
 
 export interface HealthDeps {
   redis: Redis;
@@ -51,6 +52,8 @@ export function healthRouter(d: HealthDeps): Router {
       return { start, stop, status };
     });
     const workers = await timed(() => liveWorkers(d.redis, d.heartbeatTtlSeconds));
+    // Issue 13: each live worker's streams and headroom, from its heartbeat record.
+    const beats = await timed(() => readBeats(d.redis, d.heartbeatTtlSeconds));
     const streams = await timed(() => d.redis.scard(keys.active()));
     const extra: Record<string, { ok: boolean; ms: number; error?: string }> = {};
     for (const [name, check] of Object.entries(d.checks ?? {})) {
@@ -64,7 +67,11 @@ export function healthRouter(d: HealthDeps): Router {
       status: !ok ? 'error' : liveCount === 0 ? 'degraded' : 'ok',
       redis: { ok: redis.ok, latencyMs: redis.ms, ...(redis.error ? { error: redis.error } : {}) },
       queues: queues.ok ? { ok: true, ...queues.value } : { ok: false, error: queues.error },
-      workers: { live: liveCount, ids: workers.value ?? [] },
+      workers: {
+        live: liveCount,
+        ids: workers.value ?? [],
+        capacity: (beats.value ?? []).map((b) => ({ id: b.id, streams: b.streams, ...(b.capacity ?? { mode: 'unknown' }) })),
+      },
       activeStreams: streams.value ?? null,
       ...extra,
       ...(chat ? { chat: chat.ok ? chat.value : { error: chat.error } } : {}),

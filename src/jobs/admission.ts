@@ -1,0 +1,164 @@
+// A worker's load (issue 13): every few seconds it measures what its streams cost and what the
+// machine has left (cpu-sample.ts), works out its headroom (capacity.ts) and sheds load evenly
+// when its streams cannot keep their rate (shed-ladder.ts). The runtime asks admit() before it
+// claims a start job, and advertises snapshot() with its heartbeat.
+import type { Config } from '../config.js';
+import { log } from '../logger.js';
+import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
+import { CpuSampler, type CpuWindow } from './cpu-sample.js';
+import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
+
+const logger = log('STREAMING-TASK');
+
+/** The reason a stream waits when no worker has room (state hash `last_error`, the API). */
+export const NO_CAPACITY = 'no capacity';
+
+/** A stream's first seconds (FFmpeg starting, the first frames) say nothing about its steady cost. */
+const SETTLE_MS = 10_000;
+
+export interface LoadedStream {
+  streamKey: string;
+  pipeline: { stats(): { frames: number; dropped: number }; setRates(r: { renderFps: number; previewFps: number }): void };
+  broadcastFps: number;
+  previewFps: number;
+}
+
+interface Tracked {
+  s: LoadedStream;
+  since: number;
+  last: { frames: number; dropped: number } | null;
+}
+
+/** What a worker advertises with its heartbeat (streams/worker-beats.ts carries it). */
+export interface LoadSnapshot {
+  mode: 'measured' | 'off';
+  headroom: number;
+  cores: number;
+  /** Cores left for new streams after the margin (null until measured). */
+  cpuAvailable: number | null;
+  othersCores: number | null;
+  costPerStream: number;
+  shedLevel: number;
+}
+
+export class WorkerLoad {
+  private readonly sampler = new CpuSampler();
+  private readonly streams = new Set<Tracked>();
+  private learned: number | null = null;
+  private cpu: CpuWindow | null = null;
+  private capacity: Capacity | null = null;
+  private shed: ShedState = { level: 0, changedAt: 0, calmSince: null };
+  /** The drop ratio smoothed over the last windows: one late burst on a busy machine is no squeeze. */
+  private drops = 0;
+  readonly counts = { refused: 0, shedUp: 0, shedDown: 0 };
+
+  constructor(
+    private readonly config: Config,
+    /** Streams this worker runs or is claiming (the runtime's count). */
+    private readonly running: () => number,
+  ) {}
+
+  get measuring(): boolean {
+    return this.config.ADMISSION === 'measured' || this.config.SHED_LOAD;
+  }
+
+  /** The cost per stream used now: configured (a fixed figure), learned, or the default. */
+  get cost(): number {
+    return this.config.ADMISSION_STREAM_CPU ?? this.learned ?? this.config.ADMISSION_DEFAULT_STREAM_CPU;
+  }
+
+  /** The stream's pipeline, for shedding; returns the undo. */
+  register(s: LoadedStream): () => void {
+    const t: Tracked = { s, since: Date.now(), last: null };
+    this.streams.add(t);
+    if (this.shed.level > 0) s.pipeline.setRates(ratesAt(this.shed.level, s));
+    return () => void this.streams.delete(t);
+  }
+
+  /** May this worker take one more stream now? (Counts a refusal.) */
+  admit(): boolean {
+    if (this.config.ADMISSION !== 'measured') return true;
+    const ok = this.estimate(this.running()).headroom >= 1;
+    if (!ok) this.counts.refused += 1;
+    return ok;
+  }
+
+  private estimate(streams: number): Capacity {
+    // Unmeasured (no /proc yet): the machine counts as idle, only the cost per stream limits.
+    const cpu = this.cpu ?? { cores: this.sampler.cores, idleCores: this.sampler.cores, ownCores: 0 };
+    return estimateCapacity({
+      cores: cpu.cores,
+      idleCores: cpu.idleCores,
+      ownCores: cpu.ownCores,
+      streams,
+      costPerStream: this.cost,
+      margin: this.config.ADMISSION_MARGIN,
+      concurrency: this.config.WORKER_CONCURRENCY,
+      shedding: this.shed.level > 0,
+    });
+  }
+
+  snapshot(): LoadSnapshot {
+    const cap = this.config.ADMISSION === 'measured' ? this.estimate(this.running()) : null;
+    return {
+      mode: this.config.ADMISSION,
+      headroom: cap ? cap.headroom : Math.max(0, this.config.WORKER_CONCURRENCY - this.running()),
+      cores: this.sampler.cores,
+      cpuAvailable: this.cpu ? (this.capacity?.availableCores ?? null) : null,
+      othersCores: this.cpu ? (this.capacity?.othersCores ?? null) : null,
+      costPerStream: Math.round(this.cost * 100) / 100,
+      shedLevel: this.shed.level,
+    };
+  }
+
+  /** Two samples a second apart, before the first claim: admission starts from a measurement, not an idle guess. */
+  async prime(): Promise<void> {
+    if (!this.measuring) return;
+    await this.tick();
+    await new Promise((r) => setTimeout(r, 1000));
+    await this.tick();
+  }
+
+  /** One measurement: CPU, cost, capacity, and the shed level (applied to every stream at once). */
+  async tick(now = Date.now()): Promise<void> {
+    if (!this.measuring) return;
+    const cpu = await this.sampler.sample(now);
+    if (cpu) this.cpu = cpu;
+    const list = [...this.streams];
+    let due = 0;
+    let dropped = 0;
+    for (const t of list) {
+      const st = t.s.pipeline.stats();
+      if (t.last && now - t.since >= 3000) {
+        const d = Math.max(0, st.dropped - t.last.dropped);
+        due += Math.max(0, st.frames - t.last.frames) + d;
+        dropped += d;
+      }
+      t.last = { frames: st.frames, dropped: st.dropped };
+    }
+    const settled = list.length > 0 && list.length === this.running() && list.every((t) => now - t.since >= SETTLE_MS);
+    if (cpu) this.learned = learnCost(this.learned, { ownCores: cpu.ownCores, streams: list.length, settled, shedding: this.shed.level > 0 });
+    this.capacity = this.estimate(list.length);
+    if (!this.config.SHED_LOAD || !cpu) return;
+    const before = this.shed.level;
+    this.drops = 0.5 * this.drops + 0.5 * (due > 0 ? dropped / due : 0);
+    const tuning = { ...SHED_TUNING, probeMs: this.config.SHED_PROBE_SECONDS * 1000, probeMaxMs: Math.max(SHED_TUNING.probeMaxMs, this.config.SHED_PROBE_SECONDS * 1000) };
+    this.shed = nextShed(this.shed, {
+      now,
+      dropRatio: this.drops,
+      // Spare cores: idle minus the margin (what the streams' current load leaves).
+      spareCores: cpu.idleCores - cpu.cores * this.config.ADMISSION_MARGIN,
+      streamsCores: list.length * this.cost * costShare(before),
+      streams: list.length,
+    }, tuning);
+    if (this.shed.level === before) return;
+    if (this.shed.level > before) this.counts.shedUp += 1;
+    else this.counts.shedDown += 1;
+    for (const t of list) t.s.pipeline.setRates(ratesAt(this.shed.level, t.s));
+    const pct = (100 * this.drops).toFixed(1);
+    const what = list[0] ? describeLevel(this.shed.level, list[0].s) : `level ${this.shed.level}`;
+    const msg = `load shed level ${before} → ${this.shed.level} for ${list.length} stream(s): ${what} (${pct} % of frames dropped, ${cpu.idleCores.toFixed(2)} of ${cpu.cores} cores idle)`;
+    if (this.shed.level > before) logger.warn(msg);
+    else logger.info(msg);
+  }
+}

@@ -1,0 +1,92 @@
+// How many more streams this worker can hold at full frame rate (issue 13). Pure: the numbers
+// come from cpu-sample.ts (/proc), the decisions from here, so both are tested apart.
+//
+// The machine's cores are shared three ways: this worker's streams (its process and its FFmpeg
+// children), everyone else (other workers, a noisy neighbour, the hypervisor's steal), and a
+// safety margin kept free. What the others take is measured (the machine's busy time minus our
+// own), never assumed; what a stream costs is our own CPU divided by our streams, learned while
+// streams run at full rate, and a configured default before the first one.
+
+export interface CapacityInput {
+  /** Cores of the machine (os.availableParallelism()). */
+  cores: number;
+  /** Cores idle over the last window (/proc/stat idle + iowait share × cores). */
+  idleCores: number;
+  /** Cores this worker used over the last window (its process + its FFmpeg children). */
+  ownCores: number;
+  /** Streams this worker runs or has admitted. */
+  streams: number;
+  /** Cores one stream costs (learned or configured). */
+  costPerStream: number;
+  /** Share of the cores kept free (0.15: 15 %). */
+  margin: number;
+  /** WORKER_CONCURRENCY: the upper bound whatever the CPU says. */
+  concurrency: number;
+  /** The worker is shedding load (its streams do not keep their rate): it takes nothing new. */
+  shedding?: boolean;
+}
+
+export interface Capacity {
+  /** How many more streams it can take now (0: none). */
+  headroom: number;
+  /** Cores left for new streams after the margin (may be negative: overcommitted). */
+  availableCores: number;
+  /** Cores the other processes of the machine take. */
+  othersCores: number;
+  costPerStream: number;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export function estimateCapacity(i: CapacityInput): Capacity {
+  const cost = Math.max(0.01, i.costPerStream);
+  const others = Math.max(0, i.cores - i.idleCores - i.ownCores);
+  // Our streams are counted at their cost (not at what they took in the window), so a stream
+  // admitted a moment ago counts before the measurement sees it.
+  const available = i.cores * (1 - i.margin) - others - i.streams * cost;
+  let headroom = Math.floor(available / cost + 1e-9);
+  // A worker without streams takes one: its real cost is unknown until measured, and an idle
+  // worker refusing every stream would leave it nowhere to go.
+  if (i.streams === 0) headroom = Math.max(headroom, 1);
+  if (i.shedding) headroom = 0;
+  headroom = Math.max(0, Math.min(headroom, i.concurrency - i.streams));
+  return { headroom, availableCores: round2(available), othersCores: round2(others), costPerStream: round2(cost) };
+}
+
+/**
+ * Learn a stream's cost from one window: our cores over our streams, smoothed. Windows that
+ * say little are skipped: no stream, a stream still starting (its first seconds cost more, or
+ * less), or shed load (streams at a reduced rate cost less than at full rate).
+ */
+export function learnCost(previous: number | null, window: { ownCores: number; streams: number; settled: boolean; shedding: boolean }, alpha = 0.3): number | null {
+  if (window.streams <= 0 || !window.settled || window.shedding) return previous;
+  const sample = window.ownCores / window.streams;
+  if (!Number.isFinite(sample) || sample <= 0) return previous;
+  return previous === null ? sample : previous + alpha * (sample - previous);
+}
+
+/** CPU counters of /proc/stat's first line, in clock ticks. */
+export interface CpuTimes {
+  idle: number;
+  total: number;
+}
+
+/** "cpu  user nice system idle iowait irq softirq steal guest guest_nice" → idle (+iowait) and total (guest time is inside user). */
+export function parseProcStat(text: string): CpuTimes | null {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return null;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return null;
+  return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+}
+
+/** /proc/<pid>/stat → [ppid, utime + stime in ticks]; the command name may hold spaces and parentheses. */
+export function parsePidStat(text: string): { ppid: number; ticks: number } | null {
+  const end = text.lastIndexOf(')');
+  if (end < 0) return null;
+  const f = text.slice(end + 2).split(' ');
+  // After the name: state(0) ppid(1) … utime(11) stime(12).
+  const ppid = Number(f[1]);
+  const ticks = Number(f[11]) + Number(f[12]);
+  return Number.isFinite(ppid) && Number.isFinite(ticks) ? { ppid, ticks } : null;
+}

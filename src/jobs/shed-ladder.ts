@@ -1,0 +1,107 @@
+// Even degradation when the machine is squeezed anyway (issue 13): when a worker's streams do
+// not keep their frame rate, load is shed in a fixed order, the same for every stream of the
+// worker, and restored in reverse once the CPU is back. Pure: shed.ts applies the levels.
+//
+// The ladder: 0 full rate; 1 the previews at half their rate; 2, 3, 4 the broadcast rendered at
+// 5/6, 2/3, 1/2 of its rate (30 → 25 → 20 → 15 fps), previews still halved. The broadcast keeps
+// its declared rate for the platform: frames not rendered are the previous one sent again
+// (a duplicate costs FFmpeg little and the render nothing).
+
+export const MAX_SHED_LEVEL = 4;
+const RENDER_SHARE = [1, 1, 5 / 6, 2 / 3, 1 / 2];
+
+export interface Rates {
+  /** Frames actually rendered per second (the rest are repeats). */
+  renderFps: number;
+  previewFps: number;
+}
+
+/** The rates of one stream at a shed level. */
+export function ratesAt(level: number, nominal: { broadcastFps: number; previewFps: number }): Rates {
+  const l = Math.max(0, Math.min(MAX_SHED_LEVEL, Math.round(level)));
+  return {
+    renderFps: Math.max(1, Math.round(nominal.broadcastFps * RENDER_SHARE[l])),
+    previewFps: l >= 1 ? Math.max(1, Math.round(nominal.previewFps / 2)) : nominal.previewFps,
+  };
+}
+
+/** The share of a stream's cost that a level saves, roughly (render ≈ 2/3 of a stream's CPU, preview ≈ 1/10). */
+export function costShare(level: number): number {
+  const l = Math.max(0, Math.min(MAX_SHED_LEVEL, level));
+  const preview = l >= 1 ? 0.05 : 0;
+  return 1 - preview - (1 - RENDER_SHARE[l]) * 0.66;
+}
+
+export interface ShedState {
+  level: number;
+  /** When the level last changed (ms). */
+  changedAt: number;
+  /** Since when the streams have dropped nothing (ms); null while they drop. */
+  calmSince: number | null;
+  /** When the last step was restored (ms; 0: none yet): a shed soon after it means the probe failed. */
+  restoredAt?: number;
+  /** How long to stay calm before probing a step back without idle CPU to show for it (ms). */
+  probeMs?: number;
+}
+
+export interface ShedInput {
+  now: number;
+  /** Share of the frames due in the last window that were dropped or late (all streams of the worker). */
+  dropRatio: number;
+  /** Cores left after the margin (capacity.ts availableCores, with our streams at their current cost). */
+  spareCores: number;
+  /** What the streams at the current level cost together (cores). */
+  streamsCores: number;
+  streams: number;
+}
+
+export const SHED_TUNING = {
+  /** Drops above this share of the due frames (smoothed over the last windows) is pressure. */
+  shedAbove: 0.02,
+  /** Below this the streams are fine. */
+  calmBelow: 0.01,
+  /** A step needs this long since the last change to show its effect. */
+  holdMs: 4000,
+  /** Fine, with the idle CPU the next step costs, this long before restoring a step. */
+  restoreAfterMs: 10_000,
+  /**
+   * Fine but without visible idle CPU (a greedy neighbour soaks up whatever is free, yet the
+   * scheduler would give our streams their share): probe a step back after this long, doubled
+   * after each probe that had to be shed again, up to probeMaxMs.
+   */
+  probeMs: 30_000,
+  probeMaxMs: 300_000,
+  /** A shed this soon after a restore means the restore was too early. */
+  failedProbeMs: 20_000,
+};
+
+/** The next state; the level moves one step at a time. */
+export function nextShed(s: ShedState, i: ShedInput, t = SHED_TUNING): ShedState {
+  const probeMs = s.probeMs ?? t.probeMs;
+  if (i.streams === 0) return s.level === 0 ? s : { level: 0, changedAt: i.now, calmSince: null, probeMs: t.probeMs };
+  const settled = i.now - s.changedAt >= t.holdMs;
+  if (i.dropRatio > t.shedAbove) {
+    if (!settled || s.level >= MAX_SHED_LEVEL) return s.calmSince === null ? s : { ...s, calmSince: null };
+    const failedProbe = !!s.restoredAt && i.now - s.restoredAt < t.failedProbeMs;
+    return { ...s, level: s.level + 1, changedAt: i.now, calmSince: null, probeMs: failedProbe ? Math.min(t.probeMaxMs, probeMs * 2) : probeMs };
+  }
+  if (i.dropRatio >= t.calmBelow) return s.calmSince === null ? s : { ...s, calmSince: null };
+  if (s.level === 0) {
+    // Back at full rate and calm for a while: the next squeeze starts with a short probe again.
+    if (s.probeMs && s.probeMs !== t.probeMs && i.now - s.changedAt >= t.probeMaxMs) return { ...s, probeMs: t.probeMs };
+    return s;
+  }
+  const calmSince = s.calmSince ?? i.now;
+  // Restoring one step costs the streams' cost at the level above minus what they cost now.
+  const perShare = i.streamsCores / Math.max(0.01, costShare(s.level));
+  const extra = perShare * (costShare(s.level - 1) - costShare(s.level));
+  const wait = i.spareCores >= extra ? t.restoreAfterMs : probeMs;
+  if (settled && i.now - calmSince >= wait) return { ...s, level: s.level - 1, changedAt: i.now, calmSince: null, restoredAt: i.now };
+  return s.calmSince === calmSince ? s : { ...s, calmSince };
+}
+
+export function describeLevel(level: number, nominal: { broadcastFps: number; previewFps: number }): string {
+  if (level <= 0) return 'full rate';
+  const r = ratesAt(level, nominal);
+  return level === 1 ? `previews at ${r.previewFps} fps` : `broadcast rendered at ${r.renderFps} fps (declared ${nominal.broadcastFps}), previews at ${r.previewFps} fps`;
+}

@@ -1,0 +1,194 @@
+// Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
+import { expect } from 'chai';
+import { estimateCapacity, learnCost, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
+import { MAX_SHED_LEVEL, SHED_TUNING, costShare, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
+
+const base = { cores: 2, idleCores: 2, ownCores: 0, streams: 0, costPerStream: 0.4, margin: 0.15, concurrency: 8 };
+
+describe('capacity estimate (issue 13)', () => {
+  it('fits streams into the cores minus the margin', () => {
+    // 2 × 0.85 = 1.7 cores; 0.4 each → 4 streams.
+    expect(estimateCapacity(base).headroom).to.equal(4);
+    expect(estimateCapacity({ ...base, streams: 3, idleCores: 0.8, ownCores: 1.2 }).headroom).to.equal(1);
+    expect(estimateCapacity({ ...base, streams: 4, idleCores: 0.4, ownCores: 1.6 }).headroom).to.equal(0);
+  });
+
+  it('a noisy neighbour takes its share: only what the others leave counts', () => {
+    // Others take 1 core (busy 1.6 - own 0.6): 1.7 - 1 - 0.6 = 0.1 left → no room.
+    const c = estimateCapacity({ ...base, streams: 1, idleCores: 0.4, ownCores: 0.6, costPerStream: 0.6 });
+    expect(c.othersCores).to.equal(1);
+    expect(c.headroom).to.equal(0);
+    expect(c.availableCores).to.be.closeTo(0.1, 1e-9);
+  });
+
+  it('counts admitted streams at their cost before the measurement sees them', () => {
+    // Nothing measured yet (idle machine), but 3 streams admitted at 0.4 each.
+    expect(estimateCapacity({ ...base, streams: 3 }).headroom).to.equal(1);
+  });
+
+  it('WORKER_CONCURRENCY stays the upper bound', () => {
+    expect(estimateCapacity({ ...base, costPerStream: 0.1, concurrency: 4, streams: 1 }).headroom).to.equal(3);
+  });
+
+  it('a worker without streams takes one, even when the estimate says none fits', () => {
+    expect(estimateCapacity({ ...base, costPerStream: 5 }).headroom).to.equal(1);
+    expect(estimateCapacity({ ...base, costPerStream: 5, streams: 1 }).headroom).to.equal(0);
+    expect(estimateCapacity({ ...base, concurrency: 0 }).headroom).to.equal(0);
+  });
+
+  it('a worker shedding load takes nothing', () => {
+    expect(estimateCapacity({ ...base, streams: 1, shedding: true }).headroom).to.equal(0);
+  });
+
+  it('learns the cost per stream from settled full-rate windows only', () => {
+    expect(learnCost(null, { ownCores: 1.2, streams: 3, settled: true, shedding: false })).to.be.closeTo(0.4, 1e-9);
+    expect(learnCost(0.4, { ownCores: 1.5, streams: 3, settled: true, shedding: false }, 0.5)).to.be.closeTo(0.45, 1e-9);
+    expect(learnCost(0.4, { ownCores: 3, streams: 3, settled: false, shedding: false })).to.equal(0.4);
+    expect(learnCost(0.4, { ownCores: 0.3, streams: 3, settled: true, shedding: true })).to.equal(0.4);
+    expect(learnCost(null, { ownCores: 0.1, streams: 0, settled: true, shedding: false })).to.equal(null);
+  });
+
+  it('parses /proc/stat and /proc/<pid>/stat', () => {
+    expect(parseProcStat('cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 1 2 3 4\n')).to.deep.equal({ idle: 820, total: 981 });
+    expect(parseProcStat('nothing')).to.equal(null);
+    // A command name with spaces and a parenthesis.
+    const line = '4242 (ffmpeg (x) 1) S 17 4242 17 0 -1 4194304 100 0 0 0 250 40 0 0 20 0 3 0 123 0 0';
+    expect(parsePidStat(line)).to.deep.equal({ ppid: 17, ticks: 290 });
+  });
+});
+
+describe('shed ladder (issue 13)', () => {
+  const nominal = { broadcastFps: 30, previewFps: 15 };
+
+  it('previews first, then equal broadcast steps 30 → 25 → 20 → 15', () => {
+    expect([0, 1, 2, 3, 4].map((l) => ratesAt(l, nominal))).to.deep.equal([
+      { renderFps: 30, previewFps: 15 },
+      { renderFps: 30, previewFps: 8 },
+      { renderFps: 25, previewFps: 8 },
+      { renderFps: 20, previewFps: 8 },
+      { renderFps: 15, previewFps: 8 },
+    ]);
+    expect(ratesAt(99, nominal)).to.deep.equal(ratesAt(MAX_SHED_LEVEL, nominal));
+    expect(ratesAt(1, { broadcastFps: 30, previewFps: 1 }).previewFps).to.equal(1);
+  });
+
+  it('each level costs less than the one before', () => {
+    for (let l = 1; l <= MAX_SHED_LEVEL; l++) expect(costShare(l)).to.be.below(costShare(l - 1));
+  });
+
+  const calm: ShedState = { level: 0, changedAt: 0, calmSince: null };
+  const input = { now: 100_000, dropRatio: 0, spareCores: 1, streamsCores: 1.2, streams: 3 };
+
+  it('sheds one step at a time while frames drop, waiting for each step to show', () => {
+    let s = nextShed(calm, { ...input, dropRatio: 0.1 });
+    expect(s.level).to.equal(1);
+    // Too soon for the next step.
+    s = nextShed(s, { ...input, now: input.now + 1000, dropRatio: 0.1 });
+    expect(s.level).to.equal(1);
+    s = nextShed(s, { ...input, now: input.now + SHED_TUNING.holdMs, dropRatio: 0.1 });
+    expect(s.level).to.equal(2);
+    let t = input.now + SHED_TUNING.holdMs;
+    for (let i = 0; i < 10; i++) s = nextShed(s, { ...input, now: (t += SHED_TUNING.holdMs), dropRatio: 0.1 });
+    expect(s.level).to.equal(MAX_SHED_LEVEL);
+  });
+
+  it('restores in reverse once the streams are fine and the CPU for the step is there', () => {
+    let s: ShedState = { level: 3, changedAt: 0, calmSince: null };
+    let t = input.now;
+    s = nextShed(s, { ...input, now: t });
+    expect(s.level).to.equal(3);
+    expect(s.calmSince).to.equal(t);
+    s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
+    expect(s.level).to.equal(2);
+    // No idle CPU for the next step (a greedy neighbour): it waits for the probe, not the restore delay.
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.restoreAfterMs) });
+    expect(s.level).to.equal(2);
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level).to.equal(1);
+    // The probe fails (frames drop at once): shed again, and the next probe waits twice as long.
+    s = nextShed(s, { ...input, dropRatio: 0.1, now: (t += SHED_TUNING.holdMs) });
+    expect(s.level).to.equal(2);
+    expect(s.probeMs).to.equal(2 * SHED_TUNING.probeMs);
+    // Drops reset the calm.
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, dropRatio: 0.01, now: (t += 1000) });
+    expect(s.calmSince).to.equal(null);
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += 1000) });
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level, 'still within the doubled probe').to.equal(2);
+    s = nextShed(s, { ...input, spareCores: 0, now: (t += SHED_TUNING.probeMs) });
+    expect(s.level).to.equal(1);
+    // With idle CPU it goes on after the short delay.
+    s = nextShed(s, { ...input, now: (t += SHED_TUNING.holdMs) });
+    s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
+    expect(s.level).to.equal(0);
+  });
+
+  it('no streams: back to full rate', () => {
+    expect(nextShed({ level: 3, changedAt: 0, calmSince: null }, { ...input, streams: 0 }).level).to.equal(0);
+  });
+});
+
+describe('worker load metrics (issue 13)', () => {
+  it('headroom, CPU available, cost, shed level and the refusal and shed-step counts, by worker', async () => {
+    const { trackWorker } = await import('../src/metrics/sources.js');
+    const { registry } = await import('../src/metrics/registry.js');
+    const { sample } = await import('./helpers/metrics.js');
+    const snap = { headroom: 2, cpuAvailable: -0.25, costPerStream: 0.4, shedLevel: 3 };
+    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1 } });
+    try {
+      const text = await registry.metrics();
+      expect(sample(text, 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(2);
+      expect(sample(text, 'sf_worker_cpu_available_cores', { worker: 'w-test' })).to.equal(-0.25);
+      expect(sample(text, 'sf_worker_stream_cost_cores', { worker: 'w-test' })).to.equal(0.4);
+      expect(sample(text, 'sf_worker_shed_level', { worker: 'w-test' })).to.equal(3);
+      expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'up' })).to.equal(3);
+      expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'down' })).to.equal(1);
+      expect(sample(text, 'sf_admission_refused_total', { worker: 'w-test' })).to.equal(5);
+    } finally {
+      off();
+    }
+    expect(sample(await registry.metrics(), 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(undefined);
+  });
+});
+
+describe('render rate hook (issue 13: RenderPipeline.setRates)', function () {
+  this.timeout(30_000);
+  it('renders fewer frames and repeats the last one, keeping the declared rate; back to every frame when restored', async () => {
+    const { RenderPipeline } = await import('../src/render/pipeline.js');
+    const { getScene } = await import('../src/render/scenes/index.js');
+    const writes: Buffer[] = [];
+    let previews = 0;
+    const p = new RenderPipeline({
+      streamKey: 'rates',
+      scene: getScene('testcard')!,
+      startedMs: Date.now(),
+      preview: { fps: 10, quality: 50, width: 160, height: 90 },
+      broadcast: { fps: 30, width: 320, height: 180, sink: { writeFrame: (b) => (writes.push(b), true) } },
+      onPreview: () => void (previews += 1),
+    });
+    const waitWrites = async (n: number) => {
+      const target = writes.length + n;
+      while (writes.length < target) await new Promise((r) => setTimeout(r, 20));
+      return writes.slice(target - n, target);
+    };
+    p.start();
+    try {
+      const full = await waitWrites(20);
+      expect(new Set(full).size, 'every frame rendered').to.equal(20);
+      p.setRates({ renderFps: 15, previewFps: 2 });
+      await waitWrites(2);
+      const shed = await waitWrites(40);
+      const unique = new Set(shed).size;
+      expect(unique, `${unique} rendered of 40 sent`).to.be.below(40).and.at.least(1);
+      expect(shed.every((b) => b.length === 320 * 180 * 4)).to.equal(true);
+      p.setRates({ renderFps: 30, previewFps: 10 });
+      await waitWrites(2);
+      expect(new Set(await waitWrites(20)).size, 'every frame rendered again').to.equal(20);
+      expect(previews).to.be.above(0);
+    } finally {
+      p.stop();
+    }
+  });
+});
