@@ -9,6 +9,7 @@ import { startWeb, type WebHandle } from './web-server.js';
 import { WorkerRuntime } from './jobs/runtime.js';
 import type { SessionRecorder } from './jobs/job-context.js';
 import { createBroadcastFactory } from './render/broadcast.js';
+import { warmRenderThreads } from './render/thread-pool.js';
 import { SessionRepository, type Database } from './db/index.js';
 import { PgRequestedStreams } from './streams/requested-pg.js';
 import { PollService } from './polls/service.js';
@@ -112,6 +113,8 @@ export async function runWorker(config: Config, db: Database | null, conns: Redi
   } else {
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
+  // One render thread booted ahead of need: a start skips the thread's 300-500 ms boot (issue 14).
+  warmRenderThreads(1);
   const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions, requested });
   await worker.start();
   return worker;

@@ -5,12 +5,14 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { createCanvas } from '@napi-rs/canvas';
 import { getScene } from './scenes/index.js';
+import { FONT_SANS, registerFonts } from './fonts.js';
 import { RenderPipeline } from './pipeline.js';
 import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
+import type { PooledThreadData } from './thread-pool.js';
 
-const init = workerData as RenderThreadInit;
 const port = parentPort!;
 const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -26,7 +28,15 @@ function detach(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
 }
 
-async function main(): Promise<void> {
+/** A pooled thread (thread-pool.ts) does the slow part of a start ahead of need: the fonts, and the canvas library's first text. */
+function warmUp(): void {
+  registerFonts();
+  const ctx = createCanvas(64, 64).getContext('2d');
+  ctx.font = `bold 20px "${FONT_SANS}"`;
+  ctx.fillText('0', 8, 32);
+}
+
+function main(init: RenderThreadInit): void {
   const scene = getScene(init.screenId);
   if (!scene) throw new Error(`unknown screenId "${init.screenId}"`);
 
@@ -73,7 +83,23 @@ async function main(): Promise<void> {
   post({ type: 'ready' });
 }
 
-main().catch((err) => {
-  post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-  port.close();
-});
+function run(init: RenderThreadInit): void {
+  try {
+    main(init);
+  } catch (err) {
+    post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+    port.close();
+  }
+}
+
+if ((workerData as PooledThreadData).pooled) {
+  // Booted ahead of need: the stream comes by message. Its handler runs main() synchronously,
+  // so main's own listener is in place before the next message (scene data, stop) is emitted.
+  warmUp();
+  const onInit = (m: ToThread) => {
+    if (m.type !== 'init') return;
+    port.off('message', onInit);
+    run(m.init);
+  };
+  port.on('message', onInit);
+} else run(workerData as RenderThreadInit);

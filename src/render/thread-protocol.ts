@@ -53,6 +53,8 @@ export type FromThread =
   | { type: 'stopped' };
 
 export type ToThread =
+  /** A pooled thread's stream (thread-pool.ts): it booted idle and runs this from now on. */
+  | { type: 'init'; init: RenderThreadInit }
   | { type: 'stop' }
   /** The latest data of a live-data scene (the poll, for the poll scene); the thread hands it to the scene. */
   | { type: 'scene-data'; data: unknown }

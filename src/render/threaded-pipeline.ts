@@ -1,22 +1,13 @@
 // The start job's handle on a stream's render thread: starts it, passes its previews on, and
 // keeps its counters and its broadcast's health.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { log, redactKey } from '../logger.js';
 import type { PipelineStats } from './pipeline.js';
 import type { Destination } from './ffmpeg/copy-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
+import { startRenderThread } from './thread-pool.js';
 
 const logger = log('RENDER');
-
-// From the build the thread is render-thread.js; from the sources (tsx) it goes through a boot file.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const THREAD_URL = new URL(FROM_SOURCE ? './render-thread.ts' : './render-thread.js', import.meta.url);
-const BOOT_URL = new URL('./render-thread-boot.mjs', import.meta.url);
-
-function spawnThread(workerData: RenderThreadInit, name: string): Worker {
-  if (!FROM_SOURCE) return new Worker(THREAD_URL, { workerData, name });
-  return new Worker(BOOT_URL, { workerData: { ...workerData, threadUrl: THREAD_URL.href }, name });
-}
 
 /** Who hears each frame's render → FFmpeg latency, in seconds (the metrics; render knows nothing of them). */
 let latencyObserver: ((seconds: number) => void) | null = null;
@@ -49,7 +40,8 @@ export class ThreadedPipeline {
     // Data handed in before the start is the scene's first: no frame goes out without it.
     const first = this.pendingData;
     this.pendingData = null;
-    const worker = spawnThread(first ? { ...init, sceneData: first.data } : init, `render ${init.streamKey}`);
+    // A warm thread from the pool when there is one (thread-pool.ts), else a new one.
+    const worker = startRenderThread(first ? { ...init, sceneData: first.data } : init, `render ${init.streamKey}`);
     this.worker = worker;
     let settle: { resolve(): void; reject(e: Error): void } | null = null;
     const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));

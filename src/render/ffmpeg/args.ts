@@ -54,6 +54,11 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
       : ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=44100']),
   ];
   const video = [
+    // Checked against the options string x264 writes into the stream (issue 14): with all of
+    // these, trellis=0 subme=0 me=dia ref=1 bframes=0 rc_lookahead=0 mbtree=0 aq=0 sliced_threads=1,
+    // i.e. ultrafast + zerolatency, plus cabac=1 and rc=cbr nal_hrd=cbr. The `x264_8_trellis_coefn`
+    // profilers show is libx264's last exported symbol before ~220 KB of unexported assembly
+    // (pixel/SAD/DCT): a symbolisation artefact, not trellis (it shows with CABAC off too).
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '2',
     // ultrafast turns CABAC off, which makes x264 signal Constrained Baseline whatever
     // -profile:v says; CABAC on is what makes the stream really Main.
