@@ -41,7 +41,9 @@ async function withService<T>(fn: (svc: Awaited<ReturnType<typeof startService>>
   const rtmp = await startBenchRtmp();
   rtmpKind = rtmp.kind;
   const base = rtmp.base;
-  const svc = await startService({ RTMP_URL: base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: String(MAX_STREAMS + 1), LOG_LEVEL: 'warn', PUBLIC_URL: 'https://polls.example.com' });
+  const svc = await startService({ RTMP_URL: base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: String(MAX_STREAMS + 1), LOG_LEVEL: 'warn',
+    // What the pipeline holds, so nothing may refuse a stream or shed frames (bench/overload.ts measures those).
+    ADMISSION: 'off', SHED_LOAD: 'false', PUBLIC_URL: 'https://polls.example.com' });
   try {
     if (SCENE === 'poll') {
       const body = { question: 'Who wins the final round on the frozen bridge?', options: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'], durationSeconds: 3600 };
