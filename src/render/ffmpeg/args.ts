@@ -78,11 +78,15 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
 
 /** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
 const COPY_INPUT = [
-  // Low delay: no buffering of the input beyond what probing reads, packets read as they come.
-  '-fflags', 'nobuffer', '-flags', 'low_delay', '-avioflags', 'direct',
-  // The data starts at a keyframe with its headers; 3 s of probing (stream time, mostly the
-  // cached GOP, so little waiting) finds both streams even on a loaded machine (1 s did not always).
-  '-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
+  // Low delay: no buffering of the input beyond what probing reads. (Not -avioflags direct: the
+  // MPEG-TS demuxer reads ahead and seeks back at the start, which an unbuffered pipe cannot do,
+  // so the first keyframe's SPS/PPS were lost and every output waited for the next keyframe.)
+  '-fflags', 'nobuffer', '-flags', 'low_delay',
+  // The data starts at a keyframe with its headers. The TS demuxer probes for the whole
+  // analyzeduration (stream time; new streams may appear), which an output starting with the
+  // encoder waits out in real time: 0.5 s, enough now that the encoder sends audio at once
+  // (-muxdelay 0; with the default 0.7 s mux delay, 1 s did not always find the audio).
+  '-analyzeduration', '500000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
 ];
 
 /** One RTMP destination: the encoded stream copied (no re-encode) to FLV over RTMP. */

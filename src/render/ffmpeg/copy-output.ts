@@ -68,7 +68,7 @@ interface Run {
   killedFor?: string;
   stderrTail: string[];
   stderrLogged: number;
-  /** The first stderr lines (redacted), to tell an outage from a refusal (refusal.ts). */
+  /** The last stderr lines (redacted), to tell an outage from a refusal (refusal.ts). */
   seen: string[];
 }
 
@@ -212,7 +212,7 @@ export class CopyOutput {
   private onStderr(run: Run, raw: string): void {
     const line = this.hide(raw.trim());
     if (!line) return;
-    if (run.seen.length < 30) run.seen.push(line);
+    if (run.seen.push(line) > 12) run.seen.shift();
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
     if (run.stderrLogged++ < STDERR_LOG_LINES_PER_RUN) this.logger.warn(`${this.tag}: ffmpeg: ${line}`);

@@ -15,7 +15,7 @@ export const REFUSED_RUN_MS = 5000;
 export const REFUSED_LIMIT = 6;
 export const REFUSED_FOR_MS = 60_000;
 
-const INVALID = /Port missing in uri|Protocol not found|rtmps?:\/\/\S*: Invalid argument\s*$/i;
+const INVALID = /Port missing in uri|Protocol not found|rtmps?:\/\/\S+.*Invalid argument\s*$/i;
 const NO_SUCH_HOST = /Name or service not known|No address associated with hostname|nodename nor servname provided/i;
 const OUTAGE = /Connection refused|timed out|Network is unreachable|No route to host|Temporary failure in name resolution|Host is unreachable|already publishing|already has a publisher/i;
 
