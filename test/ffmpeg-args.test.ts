@@ -10,7 +10,7 @@ const base: EncodeSettings = {
 };
 
 const global = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', 'pipe:3'];
-const copyInput = ['-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '500000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
+const copyInput = ['-flags', 'low_delay', '-analyzeduration', '500000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
 
 describe('buildEncoderArgs', () => {
   it('one encode: raw frames + silent audio → H.264 Main CBR + AAC in MPEG-TS on stdout', () => {

@@ -78,10 +78,10 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
 
 /** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
 const COPY_INPUT = [
-  // Low delay: no buffering of the input beyond what probing reads. (Not -avioflags direct: the
-  // MPEG-TS demuxer reads ahead and seeks back at the start, which an unbuffered pipe cannot do,
-  // so the first keyframe's SPS/PPS were lost and every output waited for the next keyframe.)
-  '-fflags', 'nobuffer', '-flags', 'low_delay',
+  // Not -fflags nobuffer: it drops the packets read while probing, so an output started with
+  // the GOP's keyframe and then waited up to 2 s for the next one. Not -avioflags direct: the
+  // TS demuxer reads ahead and seeks back at the start, which an unbuffered pipe cannot do.
+  '-flags', 'low_delay',
   // The data starts at a keyframe with its headers. The TS demuxer probes for the whole
   // analyzeduration (stream time; new streams may appear), which an output starting with the
   // encoder waits out in real time: 0.5 s, enough now that the encoder sends audio at once
