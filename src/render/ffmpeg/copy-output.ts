@@ -265,7 +265,7 @@ export class CopyOutput {
       this.spawnRun();
     };
     this.retryTimer = setTimeout(retry, delay);
-    this.watchForReturn(retry);
+    this.watchForReturn(retry, /Connection refused|timed out/i.test(run.seen.join('\n')));
   }
 
   /**
@@ -273,11 +273,11 @@ export class CopyOutput {
    * that was seen down accepts connections again, retry at once (a long backoff must not keep a
    * destination off air once it is back).
    */
-  private watchForReturn(retry: () => void): void {
+  private watchForReturn(retry: () => void, down: boolean): void {
     if (this.target.kind !== 'rtmp') return;
     const addr = hostPort(this.target.dest.url);
     if (!addr) return;
-    let seenDown = false;
+    let seenDown = down; // this run could not connect: back at the first probe that can
     let probing = false;
     this.probeTimer = setInterval(() => {
       if (probing) return;

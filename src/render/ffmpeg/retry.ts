@@ -17,7 +17,9 @@ export interface RetryOptions {
   refused?: RefusalOptions;
 }
 
-export const RETRY_DEFAULTS: Required<Omit<RetryOptions, 'refused'>> = { initialMs: 1000, maxMs: 30_000, jitter: 0.2, healthyRunMs: 30_000 };
+// A run live for 10 s counts as healthy: an output killed again soon after a reconnect is back at
+// once (with 30 s, a copy killed 28 s after one waited out a 4 s backoff in the chaos soak).
+export const RETRY_DEFAULTS: Required<Omit<RetryOptions, 'refused'>> = { initialMs: 1000, maxMs: 30_000, jitter: 0.2, healthyRunMs: 10_000 };
 
 /**
  * Delay before attempt n+1 after n consecutive failures: none after the first (a killed FFmpeg or
