@@ -65,6 +65,8 @@ export const envSchema = z
     SHED_PROBE_SECONDS: int(30, 1, 3600),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
+    /** A stream's lease (sf:lease:{key}): renewed every TTL/6; a dead worker's streams are taken over this long after its last renewal. */
+    LEASE_TTL_MS: int(3000, 1000, 300_000),
     /** Seconds between passes of the reconciler (requested streams in PostgreSQL → Redis and workers). */
     RECONCILE_SECONDS: int(5, 1, 300),
     /** At start-up, resume the streams left requested by the previous run (false: forget them). */

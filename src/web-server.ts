@@ -76,7 +76,7 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
         redis,
         requested: extras.requested,
         jobs: jobSender(queues),
-        graceMs: config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
+        graceMs: config.LEASE_TTL_MS,
         everyMs: config.RECONCILE_SECONDS * 1000,
         resumeOnStart: config.RESUME_ON_START,
         scope: config.QUEUE_PREFIX,

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { TsGopCache, TS_PACKET } from '../src/render/ffmpeg/ts-gop.js';
 import { backoffMs, FailureCount } from '../src/render/ffmpeg/retry.js';
+import { endKind, Refusals } from '../src/render/ffmpeg/refusal.js';
 import { defaultDestinations } from '../src/render/broadcast.js';
 import { hostPort } from '../src/render/ffmpeg/reachability.js';
 import { destinationInput, startParams } from '../src/streams/schema.js';
@@ -54,17 +55,46 @@ describe('TsGopCache', function () {
 });
 
 describe('retry policy', () => {
-  it('doubles from 1 s to a 30 s ceiling, with ±10 % jitter', () => {
+  it('retries at once after the first failure, then doubles from 1 s to a 30 s ceiling, with ±10 % jitter', () => {
     const mid = () => 0.5;
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, {}, mid))).to.deep.equal([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-    expect(backoffMs(1, {}, () => 0)).to.equal(900);
-    expect(backoffMs(1, {}, () => 1)).to.equal(1100);
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffMs(n, {}, mid))).to.deep.equal([0, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    expect(backoffMs(1, {}, () => 1)).to.equal(0);
+    expect(backoffMs(2, {}, () => 0)).to.equal(900);
+    expect(backoffMs(2, {}, () => 1)).to.equal(1100);
   });
 
   it('a run that stayed live long enough starts the count afresh', () => {
     const f = new FailureCount({ healthyRunMs: 1000 });
     expect([f.failed(null), f.failed(10), f.failed(null)]).to.deep.equal([1, 2, 3]);
     expect(f.failed(5000)).to.equal(1);
+  });
+});
+
+describe('destination ends no retry can fix (refusal.ts)', () => {
+  // FFmpeg 6's own lines for each case.
+  const badPort = ['[tcp @ 0x1] Port missing in uri', '[rtmp @ 0x2] Cannot open connection tcp://127.0.0.1:99999?tcp_nodelay=0', 'rtmp://127.0.0.1:99999/live/ke…ey: Invalid argument'];
+  const noHost = ['[tcp @ 0x1] Failed to resolve hostname nonexistent.invalid: Name or service not known', 'rtmp://nonexistent.invalid/live/k…y: Input/output error'];
+  const down = ['[tcp @ 0x1] Connection to tcp://127.0.0.1:1?tcp_nodelay=0 failed: Connection refused', 'rtmp://127.0.0.1:1/live/k…y: Connection refused'];
+  const dropped = ['av_interleaved_write_frame(): End of file', 'Error writing trailer of rtmp://127.0.0.1:1935/live/k…y: End of file'];
+
+  it('tells an invalid URL, a refusal and an outage apart', () => {
+    expect(endKind(badPort, 100)).to.equal('invalid');
+    expect(endKind(noHost, 100_000)).to.equal('refused');
+    expect(endKind(down, 100)).to.equal('outage');
+    expect(endKind(['Temporary failure in name resolution'], 100)).to.equal('outage');
+    // Dropped right after connecting: the server refused the publish; after a real run: an outage.
+    expect(endKind(dropped, 1500)).to.equal('refused');
+    expect(endKind(dropped, 60_000)).to.equal('outage');
+  });
+
+  it('an invalid URL fails at once; refusals fail only when they go on, an outage resets them', () => {
+    expect(new Refusals().record('invalid')).to.match(/invalid destination URL/);
+    const r = new Refusals({ limit: 3, forMs: 10_000 });
+    expect([r.record('refused', 0), r.record('refused', 1000), r.record('refused', 2000)]).to.deep.equal([null, null, null]);
+    expect(r.record('outage', 3000)).to.equal(null);
+    expect([r.record('refused', 4000), r.record('refused', 5000), r.record('refused', 6000)]).to.deep.equal([null, null, null]);
+    expect(r.record('refused', 14_000)).to.match(/refused every attempt \(4 in a row over 10 s/);
+    for (let i = 0; i < 1000; i++) expect(new Refusals().record('outage', i * 60_000)).to.equal(null);
   });
 });
 

@@ -10,7 +10,7 @@ const base: EncodeSettings = {
 };
 
 const global = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', 'pipe:3'];
-const copyInput = ['-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
+const copyInput = ['-flags', 'low_delay', '-analyzeduration', '500000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
 
 describe('buildEncoderArgs', () => {
   it('one encode: raw frames + silent audio → H.264 Main CBR + AAC in MPEG-TS on stdout', () => {
@@ -25,7 +25,7 @@ describe('buildEncoderArgs', () => {
       '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
       '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
       '-map', '0:v', '-map', '1:a', '-shortest',
-      '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
+      '-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0', '-omit_video_pes_length', '0', 'pipe:1',
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('buildDestinationArgs / buildHlsArgs', () => {
   it('a destination copies the stream (no encoder) to FLV over RTMP', () => {
     expect(buildDestinationArgs('rtmp://a.example:1935/live/sk_live_123')).to.deep.equal([
       ...global, ...copyInput,
-      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', '10000000', 'rtmp://a.example:1935/live/sk_live_123',
+      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-flush_packets', '1', '-rw_timeout', '10000000', 'rtmp://a.example:1935/live/sk_live_123',
     ]);
   });
 

@@ -67,10 +67,13 @@ describe('Reconciler (requested streams → Redis and the queue)', function () {
     const p = payload('lost');
     await requested.put({ streamKey: p.streamKey, taskId: p.taskId, payload: { ...p } });
     const done = await reconciler().pass();
-    expect(done.get(p.streamKey)).to.equal('requeued');
+    // Written back first; a worker still running it (Redis restarted under it) gets a moment
+    // (queued_at) to take its lease again before the task is enqueued again.
+    expect(done.get(p.streamKey)).to.equal('restored');
     const h = await redis.hgetall(keys.state(p.streamKey));
     expect(h).to.include({ active: 'true', task_id: p.taskId, screen_id: 'testcard', health: 'queued' });
     expect(await redis.sismember(keys.active(), p.streamKey)).to.equal(1);
+    expect((await reconciler().pass(Date.now() + 3500)).get(p.streamKey)).to.equal('requeued');
     expect((await waiting()).has(p.taskId)).to.equal(true);
     // A second pass finds it queued: nothing more to do.
     expect((await reconciler().pass()).get(p.streamKey)).to.equal('queued');
@@ -103,6 +106,22 @@ describe('Reconciler (requested streams → Redis and the queue)', function () {
     await redis.set(keys.lease(p.streamKey), 'some-worker', 'PX', 10_000);
     expect((await reconciler().pass()).get(p.streamKey)).to.equal('ok');
     expect((await waiting()).has(p.taskId)).to.equal(false);
+  });
+
+  it('between passes, watches the leases: a pass at once when an owner\'s lease is gone (a dead worker)', async () => {
+    const p = payload('watched');
+    await requested.put({ streamKey: p.streamKey, taskId: p.taskId, payload: { ...p } });
+    await reserveStream(redis, p.streamKey, queuedState(p));
+    await redis.set(keys.lease(p.streamKey), 'doomed-worker', 'PX', 10_000);
+    const r = reconciler();
+    const now = Date.now();
+    expect((await r.tick(now))?.get(p.streamKey)).to.equal('ok');
+    expect((await r.watch(now + 5000))?.get(p.streamKey) ?? 'ok').to.equal('ok');
+    await redis.del(keys.lease(p.streamKey)); // the owner died: its lease expired
+    expect((await r.watch(now + 5000))?.get(p.streamKey)).to.equal('requeued');
+    expect((await waiting()).has(p.taskId)).to.equal(true);
+    await jobSender(queues).cancel(p.taskId);
+    await r.stop();
   });
 
   it('clears a stream active in Redis that is no longer requested and has no owner', async () => {

@@ -159,7 +159,7 @@ export class WorkerRuntime {
         redis: this.redis,
         requested: this.opts.requested,
         jobs: this.sender,
-        graceMs: this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000,
+        graceMs: this.config.LEASE_TTL_MS,
         everyMs: this.config.RECONCILE_SECONDS * 1000,
         resumeOnStart: this.config.RESUME_ON_START,
         scope: this.config.QUEUE_PREFIX,

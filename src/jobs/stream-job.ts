@@ -9,7 +9,7 @@ import { keys } from '../keys.js';
 import { isSceneId } from '../render/scenes/catalog.js';
 import { ThreadedPipeline } from '../render/threaded-pipeline.js';
 import { publishFrame } from '../streams/bus.js';
-import { holdLease, releaseLease } from '../streams/lease.js';
+import { holdLease, LeaseKeeper, releaseLease } from '../streams/lease.js';
 import type { StartPayload } from '../streams/schema.js';
 import { clearState, readState, restoreState, updateState, type Health } from '../streams/state.js';
 import type { JobSender } from '../streams/control.js';
@@ -42,9 +42,9 @@ export class StreamJob {
   private failure: string | null = null;
   private readonly destinations: JobDestinations;
   private startDestinations: DestinationConfig[] | undefined;
-  /** Set by handOver(): the heartbeat stops renewing the lease, claim() gives up. */
-  private handingOver = false;
+  private handingOver = false; // set by handOver(): no more renewals, claim() gives up
   private beating: Promise<void> = Promise.resolve();
+  private lease: LeaseKeeper | null = null; // renews from the claim on (a short TTL must not lapse while the pipeline starts)
 
   constructor(
     private readonly ctx: StartContext,
@@ -52,18 +52,11 @@ export class StreamJob {
   ) {
     this.key = p.streamKey;
     this.who = redactKey(p.streamKey);
-    this.ttlMs = ctx.config.HEARTBEAT_TTL_SECONDS * 1000;
+    this.ttlMs = ctx.config.LEASE_TTL_MS;
     this.base = { streamKey: p.streamKey, taskId: p.taskId };
     this.destinations = new JobDestinations(ctx.redis, p, ctx.payloadChanged);
-    this.signals = new StopSignals({
-      redis: ctx.redis,
-      streamKey: p.streamKey,
-      taskId: p.taskId,
-      workerId: ctx.workerId,
-      leaseTtlMs: this.ttlMs,
-      who: this.who,
-      restore: () => this.restoreState(),
-    });
+    const { redis, workerId } = ctx;
+    this.signals = new StopSignals({ redis, streamKey: p.streamKey, taskId: p.taskId, workerId, leaseTtlMs: this.ttlMs, who: this.who, restore: () => this.restoreState() });
   }
 
   /** The whole job: claim, run until stopped, release. */
@@ -97,6 +90,8 @@ export class StreamJob {
       await releaseLease(redis, this.key, workerId).catch(() => {});
       return { ...this.base, outcome: 'handed-off', reason: 'worker shutting down' };
     }
+    this.lease = new LeaseKeeper(redis, this.key, workerId, this.ttlMs, () => this.signals.stop('lease lost'));
+    this.lease.start();
 
     // A takeover (the previous worker died: SIGKILL, lost host) counts as a restart.
     const takeover = !!state.worker_id && state.worker_id !== workerId;
@@ -132,10 +127,8 @@ export class StreamJob {
     const { redis, config } = this.ctx;
     const p = this.p;
     const offSignals = this.signals.listen(this.ctx.onControl, this.ctx.shuttingDown);
-    let stopHeartbeat: () => void = () => {};
-    let offSceneData: () => void = () => {};
+    let [stopHeartbeat, offSceneData, offDestinations] = [() => {}, () => {}, () => {}] as Array<() => void>;
     const untrack: Array<(() => void) | undefined> = [];
-    let offDestinations: () => void = () => {};
     try {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
       const plan = this.ctx.broadcast?.(this.key, this.broadcastFps, { destinations: this.startDestinations, hls: p.hls }) ?? null;
@@ -220,6 +213,7 @@ export class StreamJob {
 
   /** Clean up after run(): the stream's keys (unless handed over), the lease, the session. */
   async release(): Promise<StartResult> {
+    await this.lease?.stop();
     const stopReason = this.signals.reason;
     const failure = this.failure;
     const s = this.pipeline?.stats() ?? { frames: 0, dropped: 0 };
@@ -255,7 +249,7 @@ export class StreamJob {
     this.handingOver = true;
     const { redis, workerId } = this.ctx;
     try {
-      await this.beating.catch(() => {});
+      await Promise.all([this.beating.catch(() => {}), this.lease?.stop()]);
       await updateState(redis, this.key, this.p.taskId, { last_error: `handed over by worker ${workerId} (shutting down)`, queued_at: Date.now() / 1000 });
       await releaseLease(redis, this.key, workerId);
       await jobs.requeue(this.p);
@@ -276,7 +270,7 @@ export class StreamJob {
     const deadline = Date.now() + this.ttlMs + 2000;
     while (Date.now() < deadline && !this.handingOver) {
       if (await holdLease(this.ctx.redis, this.key, this.ctx.workerId, this.ttlMs)) return true;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 100));
     }
     return false;
   }

@@ -22,3 +22,55 @@ export async function releaseLock(redis: Redis, key: string, owner: string): Pro
 export async function releaseLease(redis: Redis, streamKey: string, workerId: string): Promise<void> {
   await releaseLock(redis, keys.lease(streamKey), workerId);
 }
+
+/** How often a lease of `ttlMs` is renewed: six times per TTL (500 ms for 3 s), so a stalled event loop has slack. */
+export function renewEveryMs(ttlMs: number): number {
+  return Math.max(100, Math.min(1000, Math.round(ttlMs / 6)));
+}
+
+/**
+ * Keeps a stream's lease from the moment it is taken (before the pipeline starts, which can take
+ * longer than a short TTL), independent of the heartbeat. `onLost` fires once when another
+ * worker holds it; a Redis that does not answer is no loss (the stream goes on, it retries).
+ */
+export class LeaseKeeper {
+  private timer?: NodeJS.Timeout;
+  private lost = false;
+  /** The renewal in flight (handOver() awaits it before it releases the lease). */
+  inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly streamKey: string,
+    private readonly workerId: string,
+    private readonly ttlMs: number,
+    private readonly onLost: () => void,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy || this.lost) return;
+      busy = true;
+      this.inFlight = holdLease(this.redis, this.streamKey, this.workerId, this.ttlMs)
+        .then((held) => {
+          if (held || !this.timer) return;
+          this.lost = true;
+          this.onLost();
+        })
+        .catch(() => {})
+        .finally(() => {
+          busy = false;
+        });
+    }, renewEveryMs(this.ttlMs));
+    this.timer.unref();
+  }
+
+  /** No more renewals; resolves once the one in flight is done. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+}

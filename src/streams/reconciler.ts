@@ -8,6 +8,9 @@
 //   - its job waits in the queue → it waits for a free worker (the reaper says so);
 //   - its job was taken but no owner appeared within the grace (a worker died) or there is no
 //     job at all (lost with Redis, handed over by a worker that died mid-way) → enqueue again.
+// Between passes, a cheap watch (every WATCH_MS, Redis only) runs a pass at once when the lease
+// of a requested stream is gone: a dead worker's streams are taken over as soon as its lease
+// expires (LEASE_TTL_MS), not at the next pass.
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -30,6 +33,8 @@ export interface ReconcilerOptions {
   graceMs: number;
   /** Between passes (RECONCILE_SECONDS). */
   everyMs: number;
+  /** Between the lease watches (default WATCH_MS); 0: no watch. */
+  watchMs?: number;
   /**
    * RESUME_ON_START: false makes this process's first pass forget requested streams that no
    * live worker runs (they were left requested by the previous run), instead of resuming them.
@@ -39,6 +44,9 @@ export interface ReconcilerOptions {
   /** QUEUE_PREFIX: one reconciler per set of queues (a deployment). */
   scope: string;
 }
+
+/** Between two looks at the leases of the requested streams (a few EXISTS, no PostgreSQL). */
+export const WATCH_MS = 500;
 
 export type Action = 'ok' | 'forgotten' | 'restored' | 'requeued' | 'queued' | 'dropped';
 
@@ -64,6 +72,10 @@ export class Reconciler {
   readonly holderId: string;
   private first = true;
   private stopTimer: () => void = () => {};
+  private stopWatch: () => void = () => {};
+  /** The requested streams of the last pass that should have a lease (not waiting in the queue). */
+  private watched: string[] = [];
+  private lastPassAt = 0;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.holderId = o.holderId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
@@ -75,19 +87,47 @@ export class Reconciler {
       onFail: (err) => logger.warn(`reconciler: ${errMessage(err)}`),
       onRecover: () => logger.info('reconciler: working again'),
     });
+    const watchMs = this.o.watchMs ?? WATCH_MS;
+    if (watchMs > 0 && watchMs < this.o.everyMs) {
+      this.stopWatch = every(watchMs, () => this.watch(), { skipWhen: () => this.o.redis.status !== 'ready' });
+    }
+  }
+
+  /** The lock's TTL: a holder that died leaves it to another process within a few watches. */
+  private get lockTtlMs(): number {
+    return Math.min(this.o.everyMs * 3, Math.max(2000, (this.o.watchMs ?? WATCH_MS) * 4));
+  }
+
+  /** A pass now when a watched stream lost its lease (its owner died); renews the lock meanwhile. */
+  async watch(now = Date.now()): Promise<Map<string, Action> | null> {
+    if (!this.watched.length || now - this.lastPassAt < (this.o.watchMs ?? WATCH_MS)) return null;
+    const held = await this.o.redis.get(keys.reconciler(this.o.scope));
+    if (held !== this.holderId && held !== null) return null;
+    const pipe = this.o.redis.pipeline();
+    for (const key of this.watched) pipe.exists(keys.lease(key));
+    const found = (await pipe.exec()) ?? [];
+    if (found.every(([err, n]) => !err && n === 1)) {
+      if (held === this.holderId) await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.lockTtlMs);
+      return null;
+    }
+    return this.tick(now);
   }
 
   async stop(): Promise<void> {
     this.stopTimer();
+    this.stopWatch();
     await releaseLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId).catch(() => {});
   }
 
   /** One pass if this process holds (or takes) the lock; null when another process holds it. */
   async tick(now = Date.now()): Promise<Map<string, Action> | null> {
-    if (!(await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.o.everyMs * 3))) return null;
+    if (!(await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.lockTtlMs))) return null;
     const first = this.first;
     this.first = false;
-    return this.pass(now, first && this.o.resumeOnStart === false);
+    this.lastPassAt = now;
+    const done = await this.pass(now, first && this.o.resumeOnStart === false);
+    this.watched = [...done].filter(([, a]) => a !== 'queued' && a !== 'forgotten' && a !== 'dropped').map(([k]) => k);
+    return done;
   }
 
   /** Reconcile every requested stream once (callers hold the lock). */
@@ -116,7 +156,8 @@ export class Reconciler {
           continue;
         }
         logger.warn(`requested stream ${who} has no state in Redis (Redis lost it): writing it back`);
-        state = { ...queuedState(p), last_error: 'restored from the requested streams (Redis lost its state)' };
+        // queued_at: a worker still running it takes its lease again within a renewal; no requeue before that.
+        state = { ...queuedState(p), queued_at: String(now / 1000), last_error: 'restored from the requested streams (Redis lost its state)' };
         await restoreState(redis, key, state);
         done.set(key, 'restored');
       } else if (state.task_id !== p.taskId || state.active !== 'true') {

@@ -73,21 +73,31 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
     // The silent source never ends: stop when the frames on stdin do (graceful stop = end stdin).
     '-shortest',
   ];
-  // Each packet leaves at once (not in 32 KB blocks), so the outputs lag the encoder by nothing.
-  const output = ['-f', 'mpegts', '-flush_packets', '1', 'pipe:1'];
+  // Each packet leaves at once (not in 32 KB blocks), so the outputs lag the encoder by nothing;
+  // no mux delay: each audio frame is its own PES at once (by default the muxer gathers ~0.2 s of
+  // them, and every copy output then holds the video back to interleave it with that audio);
+  // video PES with their length, so a reader passes a frame on when it is complete, not when the
+  // next one starts (one frame later).
+  const output = ['-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0', '-omit_video_pes_length', '0', 'pipe:1'];
   return [...GLOBAL, ...input, ...video, ...audio, ...common, ...output];
 }
 
 /** Input side of every copy output: the encoder's MPEG-TS on stdin, from a keyframe. */
 const COPY_INPUT = [
-  // The data starts at a keyframe with its headers; 3 s of probing (stream time, mostly the
-  // cached GOP, so little waiting) finds both streams even on a loaded machine (1 s did not always).
-  '-analyzeduration', '3000000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
+  // Not -fflags nobuffer: it drops the packets read while probing, so an output started with
+  // the GOP's keyframe and then waited up to 2 s for the next one. Not -avioflags direct: the
+  // TS demuxer reads ahead and seeks back at the start, which an unbuffered pipe cannot do.
+  '-flags', 'low_delay',
+  // The data starts at a keyframe with its headers. The TS demuxer probes for the whole
+  // analyzeduration (stream time; new streams may appear), which an output starting with the
+  // encoder waits out in real time: 0.5 s, enough now that the encoder sends audio at once
+  // (-muxdelay 0; with the default 0.7 s mux delay, 1 s did not always find the audio).
+  '-analyzeduration', '500000', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy',
 ];
 
 /** One RTMP destination: the encoded stream copied (no re-encode) to FLV over RTMP. */
 export function buildDestinationArgs(url: string): string[] {
-  return [...GLOBAL, ...COPY_INPUT, '-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', String(RW_TIMEOUT_US), url];
+  return [...GLOBAL, ...COPY_INPUT, '-f', 'flv', '-flvflags', 'no_duration_filesize', '-flush_packets', '1', '-rw_timeout', String(RW_TIMEOUT_US), url];
 }
 
 /** The local HLS output: 2 s segments (one per keyframe), a rolling playlist, old segments deleted. */

@@ -10,6 +10,7 @@ import { buildDestinationArgs, buildHlsArgs, PROGRESS_FD, redact, redactSecretsO
 import { ProgressParser } from './progress.js';
 import { FailureCount, type RetryOptions } from './retry.js';
 import { hostPort, tcpReachable } from './reachability.js';
+import { endKind, Refusals } from './refusal.js';
 
 export type OutputHealth = 'starting' | 'live' | 'reconnecting' | 'failed';
 
@@ -49,7 +50,7 @@ export type OutputTarget = { kind: 'rtmp'; dest: Destination } | { kind: 'hls'; 
 /** Bytes that may wait in an output's stdin (~13 s at 2.5 Mbit/s) before it counts as stuck. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 const CHECK_MS = 500;
-const PROBE_MS = 1000;
+const PROBE_MS = 250;
 const STDERR_TAIL_LINES = 4;
 const STDERR_LOG_LINES_PER_RUN = 10;
 
@@ -67,6 +68,8 @@ interface Run {
   killedFor?: string;
   stderrTail: string[];
   stderrLogged: number;
+  /** The last stderr lines (redacted), to tell an outage from a refusal (refusal.ts). */
+  seen: string[];
 }
 
 export class CopyOutput {
@@ -81,6 +84,7 @@ export class CopyOutput {
   private restarts = 0;
   private lastError: string | null = null;
   private readonly failures: FailureCount;
+  private readonly refusals: Refusals;
   private stopping?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
@@ -93,6 +97,7 @@ export class CopyOutput {
     this.id = target.kind === 'rtmp' ? target.dest.id : 'hls';
     this.args = target.kind === 'rtmp' ? buildDestinationArgs(target.dest.url) : buildHlsArgs(target.dir);
     this.failures = new FailureCount(o.retry);
+    this.refusals = new Refusals(o.retry?.refused);
     const where = target.kind === 'rtmp' ? redactUrl(target.dest.url) : 'HLS';
     this.tag = `stream ${redactKey(o.streamKey)} → ${where}`;
   }
@@ -164,7 +169,7 @@ export class CopyOutput {
     if (this.target.kind === 'hls') fs.mkdirSync(this.target.dir, { recursive: true });
     const child = spawn(this.o.ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true });
     const now = Date.now();
-    const run: Run = { child, stdin: child.stdin!, startedAt: now, lastProgressAt: now, lastFrame: 0, totalSize: 0, joined: false, ended: false, stderrTail: [], stderrLogged: 0 };
+    const run: Run = { child, stdin: child.stdin!, startedAt: now, lastProgressAt: now, lastFrame: 0, totalSize: 0, joined: false, ended: false, stderrTail: [], stderrLogged: 0, seen: [] };
     this.run = run;
     run.stdin.on('error', () => {}); // EPIPE when it dies: the exit handler reports it
     const progress = new ProgressParser((b) => {
@@ -207,6 +212,7 @@ export class CopyOutput {
   private onStderr(run: Run, raw: string): void {
     const line = this.hide(raw.trim());
     if (!line) return;
+    if (run.seen.push(line) > 12) run.seen.shift();
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL_LINES) run.stderrTail.shift();
     if (run.stderrLogged++ < STDERR_LOG_LINES_PER_RUN) this.logger.warn(`${this.tag}: ffmpeg: ${line}`);
@@ -238,10 +244,12 @@ export class CopyOutput {
       return;
     }
     this.lastError = this.hide([run.killedFor ?? reason, ...run.stderrTail].join('\n'));
-    if (unfixable) {
-      // A missing FFmpeg binary: no retry can fix it, say why.
+    // A missing FFmpeg binary, an invalid URL, a server that refuses every publish: say why, stop.
+    const giveUp = unfixable ? reason : run.killedFor ? null : this.refusals.record(endKind(run.seen, now - run.startedAt), now);
+    if (giveUp) {
+      if (!unfixable) this.lastError = `${giveUp}\n${this.lastError}`;
       clearInterval(this.checkTimer);
-      this.logger.error(`${this.tag}: ${reason}`);
+      this.logger.error(`${this.tag}: ${giveUp}`);
       this.setHealth('failed');
       return;
     }
@@ -257,7 +265,7 @@ export class CopyOutput {
       this.spawnRun();
     };
     this.retryTimer = setTimeout(retry, delay);
-    this.watchForReturn(retry);
+    this.watchForReturn(retry, /Connection refused|timed out/i.test(run.seen.join('\n')));
   }
 
   /**
@@ -265,11 +273,11 @@ export class CopyOutput {
    * that was seen down accepts connections again, retry at once (a long backoff must not keep a
    * destination off air once it is back).
    */
-  private watchForReturn(retry: () => void): void {
+  private watchForReturn(retry: () => void, down: boolean): void {
     if (this.target.kind !== 'rtmp') return;
     const addr = hostPort(this.target.dest.url);
     if (!addr) return;
-    let seenDown = false;
+    let seenDown = down; // this run could not connect: back at the first probe that can
     let probing = false;
     this.probeTimer = setInterval(() => {
       if (probing) return;
