@@ -3,6 +3,7 @@
 // when its streams cannot keep their rate (shed-ladder.ts). The runtime asks admit() before it
 // claims a start job, and advertises snapshot() with its heartbeat.
 import type { Config } from '../config.js';
+import type { WorkerCapacity } from '../streams/worker-beats.js';
 import { log } from '../logger.js';
 import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
 import { CpuSampler, type CpuWindow } from './cpu-sample.js';
@@ -29,17 +30,8 @@ interface Tracked {
   last: { frames: number; dropped: number } | null;
 }
 
-/** What a worker advertises with its heartbeat (streams/worker-beats.ts carries it). */
-export interface LoadSnapshot {
-  mode: 'measured' | 'off';
-  headroom: number;
-  cores: number;
-  /** Cores left for new streams after the margin (null until measured). */
-  cpuAvailable: number | null;
-  othersCores: number | null;
-  costPerStream: number;
-  shedLevel: number;
-}
+/** What a worker advertises with its heartbeat: the record's capacity (streams/worker-beats.ts owns it). */
+export type LoadSnapshot = WorkerCapacity;
 
 export class WorkerLoad {
   private readonly sampler = new CpuSampler();
