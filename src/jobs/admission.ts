@@ -67,9 +67,14 @@ export class WorkerLoad {
     return () => void this.streams.delete(t);
   }
 
-  /** May this worker take one more stream now? (Counts a refusal.) */
-  admit(): boolean {
-    if (this.config.ADMISSION !== 'measured') return true;
+  /**
+   * May this worker take one more stream now? (Counts a refusal.) A stream that was already on
+   * air (`resumed`: its worker died, handed it over, or Redis lost its job) is always taken, up to
+   * WORKER_CONCURRENCY: measured capacity keeps new streams out, it never keeps a live one off
+   * air. If the machine cannot hold it, the worker sheds load evenly (shed-ladder.ts).
+   */
+  admit(resumed = false): boolean {
+    if (this.config.ADMISSION !== 'measured' || resumed) return true;
     const ok = this.estimate(this.running()).headroom >= 1;
     if (!ok) this.counts.refused += 1;
     return ok;

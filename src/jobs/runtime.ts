@@ -118,8 +118,10 @@ export class WorkerRuntime {
     q.start.process(this.config.WORKER_CONCURRENCY, async (job): Promise<StartResult> => {
       observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
+      // A stream that has been on air before (its state has started_at) is resumed, not new.
+      const resumed = await this.wasOnAir(payload);
       // Checked and counted in one go (no await between), so two jobs at once cannot both take the last room.
-      if (!this.load.admit()) return this.decline(payload);
+      if (!this.load.admit(resumed)) return this.decline(payload);
       this.declined.delete(payload.taskId);
       this.active += 1;
       const streamJob = new StreamJob(ctx, payload);
@@ -172,6 +174,12 @@ export class WorkerRuntime {
   private async beat(): Promise<void> {
     const beat = { pid: process.pid, host: os.hostname(), streams: this.runningStreams.length, at: Date.now(), capacity: this.load.snapshot() };
     await writeBeat(this.redis, this.workerId, beat, this.config.HEARTBEAT_TTL_SECONDS);
+  }
+
+  /** The task has been on air before (a take-over, a hand-over, a job Redis lost): its state says when it started. */
+  private async wasOnAir(p: StartPayload): Promise<boolean> {
+    const [startedAt, taskId] = await this.redis.hmget(keys.state(p.streamKey), 'started_at', 'task_id').catch(() => [null, null]);
+    return !!startedAt && taskId === p.taskId;
   }
 
   /**
