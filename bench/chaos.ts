@@ -86,7 +86,11 @@ async function main() {
   const faults: Array<{ at: number; name: string }> = [];
   try {
     for (const k of keys) await c.post('/api/stream', { streamKey: k, screenId: 'testcard', fps: 5 });
-    while (!watches.every((w) => w.onAir())) await sleep(200);
+    const startBy = Date.now() + 90_000;
+    while (!watches.every((w) => w.onAir())) {
+      if (Date.now() > startBy) throw new Error(`not every stream went on air within 90 s: ${keys.filter((_, i) => !watches[i].onAir()).join(', ')}`);
+      await sleep(200);
+    }
     const t0 = Date.now();
     const [minGap, maxGap] = [Number(process.env.CHAOS_MIN_GAP ?? 10), Number(process.env.CHAOS_MAX_GAP ?? 25)].map((v) => v * 1000);
     const end = t0 + SECONDS * 1000;

@@ -33,6 +33,10 @@ export function clusterEnv(extra: Record<string, string> = {}): Record<string, s
     WIDTH: process.env.BENCH_WIDTH ?? '640',
     HEIGHT: process.env.BENCH_HEIGHT ?? '360',
     VIDEO_BITRATE: process.env.BENCH_BITRATE ?? '1000k',
+    // These benchmarks run a fixed number of streams: with measured admission a busy machine would
+    // keep a new one waiting for capacity (bench/overload.ts measures that). BENCH_ADMISSION=measured
+    // puts it back (streams already on air are taken over whatever the headroom).
+    ADMISSION: process.env.BENCH_ADMISSION ?? 'off',
     ...extra,
   };
 }
