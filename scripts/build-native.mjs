@@ -50,14 +50,13 @@ function why(output, status) {
 export function buildNative(root) {
   const dir = path.join(root, 'native', 'yuv');
   const addon = path.join(root, ADDON);
-  if (process.env.YUV_BUILD === 'off') return 'native/yuv not built (YUV_BUILD=off): FFmpeg converts RGBA';
   if (mtime(addon) > Math.max(...SOURCES.map((s) => mtime(path.join(dir, s))))) return 'native/yuv up to date';
   const gyp = findNodeGyp();
-  if (!gyp) return "native/yuv not built (npm's node-gyp not found): FFmpeg converts RGBA";
+  if (!gyp) return "native/yuv not built: npm's node-gyp not found; FFmpeg converts RGBA";
   const nodedir = nodeDir();
   const args = [gyp, 'rebuild', '--directory', dir, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } });
   if (r.status === 0 && fs.existsSync(addon)) return 'native/yuv built (libyuv RGBA → I420)';
   const output = `${r.stdout ?? ''}\n${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`;
-  return `native/yuv not built (${why(output, r.status ?? r.signal)}): FFmpeg converts RGBA`;
+  return `native/yuv not built: ${why(output, r.status ?? r.signal)}; FFmpeg converts RGBA`;
 }
