@@ -5,7 +5,6 @@
     {
       "target_name": "yuv",
       "sources": ["yuv.cc"],
-      "cflags_cc": ["-O2", "-fno-exceptions"],
       "libraries": ["-lyuv"],
       "defines": ["NAPI_VERSION=8"]
     }
