@@ -3,7 +3,9 @@
 // canvas scene and piped raw to FFmpeg as fast as it takes them. Prints both fps, the ratio, and
 // CPU-milliseconds per frame of each (FFmpeg's from /usr/bin/time, ours adds this process): CPU per
 // frame is the steadier figure on a shared machine. SCENE=testcard|poll (a live 4-option poll with
-// its QR code), RUNS (default 1: the median is printed).
+// its QR code), RUNS (default 1: the median is printed). Our frames go to FFmpeg as the render
+// thread sends them: I420 converted by libyuv (native/yuv) when it is built, else RGBA that FFmpeg
+// converts; YUV_CONVERT=off forces the latter (issue 14). The path used is printed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { testcard } from '../src/render/scenes/testcard.js';
 import { createPollScene } from '../src/render/scenes/poll.js';
 import { buildView, toOptions } from '../src/polls/tally.js';
 import type { Scene } from '../src/render/scene.js';
+import { I420Converter, yuvPath } from '../src/render/yuv.js';
 import { fmt, percentile, printMachine } from './lib/stats.js';
 
 const SCENE = process.env.SCENE ?? 'testcard';
@@ -40,7 +43,8 @@ const FRAMES = 600;
 const W = 1280;
 const H = 720;
 const FPS = 30;
-const settings = { width: W, height: H, fps: FPS, videoBitrate: '2500k', audioBitrate: '128k' };
+const yuv = yuvPath(process.env.YUV_CONVERT === 'off' ? 'off' : 'auto');
+const settings = { width: W, height: H, fps: FPS, videoBitrate: '2500k', audioBitrate: '128k', inputPixFmt: yuv.addon ? ('yuv420p' as const) : ('rgba' as const) };
 
 /** fps, and CPU-ms per frame (FFmpeg's, plus this process's while feeding it). */
 async function run(args: string[], feed?: (stdin: NodeJS.WritableStream) => Promise<void>): Promise<{ fps: number; cpuMs: number }> {
@@ -73,6 +77,13 @@ async function main() {
   registerFonts();
   const canvas = createCanvas(W, H);
   const ctx = canvas.getContext('2d');
+  const converter = yuv.addon ? new I420Converter(yuv.addon, W, H) : null;
+  /** What the encoder's stdin gets for one rendered frame, and what to do once it is written. */
+  const toInput = (rgba: Buffer): [Buffer, () => void] => {
+    if (!converter) return [rgba, () => {}];
+    const out = converter.convert(rgba);
+    return [out, () => converter.written(out)];
+  };
   const refs: { fps: number; cpuMs: number }[] = [];
   const ourRuns: { fps: number; cpuMs: number }[] = [];
   // Alternated, so both see the same load on a shared machine.
@@ -85,7 +96,8 @@ async function main() {
         for (let n = 0; n < FRAMES; n++) {
           const t = started + (n * 1000) / FPS;
           scene.draw(ctx, { width: W, height: H, frame: n, timeMs: t, startedMs: started, streamKey: 'bench', fps: FPS }, frame(t));
-          const ok = stdin.write(canvas.data());
+          const [frameBytes, written] = toInput(canvas.data());
+          const ok = stdin.write(frameBytes, written);
           minorGc({ type: 'minor' });
           if (!ok) await once(stdin, 'drain');
         }
@@ -98,7 +110,8 @@ async function main() {
   const oursFps = med(ourRuns, 'fps');
   console.log(`encode-reference: ${FRAMES} frames ${W}x${H}, scene ${SCENE}, libx264 ultrafast zerolatency threads 2 CBR 2500k + AAC, uncapped, median of ${RUNS}`);
   console.log(`FFmpeg alone (lavfi testsrc2): ${fmt(refFps)} fps, ${fmt(med(refs, 'cpuMs'), 2)} CPU-ms/frame`);
-  console.log(`our pipeline (canvas scene → raw RGBA → FFmpeg): ${fmt(oursFps)} fps, ${fmt(med(ourRuns, 'cpuMs'), 2)} CPU-ms/frame`);
+  console.log(`frames to the encoder: ${yuv.describe}`);
+  console.log(`our pipeline (canvas scene → raw ${settings.inputPixFmt === 'yuv420p' ? 'I420 (libyuv)' : 'RGBA'} → FFmpeg): ${fmt(oursFps)} fps, ${fmt(med(ourRuns, 'cpuMs'), 2)} CPU-ms/frame`);
   console.log(`ratio ours/FFmpeg: ${fmt(oursFps / refFps, 2)} fps, ${fmt(med(refs, 'cpuMs') / med(ourRuns, 'cpuMs'), 2)} by CPU per frame (real time needs ${FPS} fps: ${fmt(oursFps / FPS, 1)}× headroom)`);
 }
 

@@ -40,6 +40,8 @@ export const envSchema = z
     PREVIEW_WIDTH: int(640, 16, 3840),
     PREVIEW_HEIGHT: int(360, 16, 2160),
     FFMPEG_PATH: z.string().optional(),
+    /** auto: render threads convert RGBA → I420 with libyuv when native/yuv is built (issue 14); off: FFmpeg converts RGBA. */
+    YUV_CONVERT: z.enum(['auto', 'off']).default('auto'),
     /** Deprecated (issue 9): accepted and ignored; destination failures are retried while the stream is requested. */
     FFMPEG_MAX_FAILURES: int(5, 1, 1000),
     FFMPEG_STALL_SECONDS: int(10, 2, 600),

@@ -11,6 +11,10 @@ import { spawnEntry } from './helpers/proc.js';
 import { ffprobeRtmp, keyframeIntervals, videoKbps } from './helpers/media.js';
 import { encoders, ffmpegProcs } from './helpers/ffmpeg-procs.js';
 import { testConfig, testEnv, uniqueKey, waitFor } from './helpers/env.js';
+import { yuvPath } from '../src/render/yuv.js';
+
+/** The encoder's input: I420 from the render thread when native/yuv is built (issue 14), else RGBA. */
+const INPUT = yuvPath(process.env.YUV_CONVERT === 'off' ? 'off' : 'auto').addon ? 'yuv420p' : 'rgba';
 
 /** FFmpeg processes whose parent is this test process (in-process workers). */
 function ffmpegChildren(): number[] {
@@ -55,6 +59,7 @@ describe('broadcast pipeline through the service', function () {
     await waitFor(async () => (await state(s, a)).health === 'live' && (await state(s, b)).health === 'live', 15_000, 100, 'both live');
     expect(encoderPids()).to.have.length(2);
     expect(ffmpegChildren()).to.have.length(4); // each: its encoder + one output (RTMP_URL)
+    for (const e of encoders()) expect(e.args.slice(e.args.indexOf('rawvideo') + 1, e.args.indexOf('rawvideo') + 3)).to.deep.equal(['-pix_fmt', INPUT]);
 
     const [pa, pb] = await Promise.all([ffprobeRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${a}`, 6), ffprobeRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${b}`, 4)]);
     const va = pa.streams.find((x) => x.codec_type === 'video')!;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildDestinationArgs, buildEncoderArgs, buildHlsArgs, parseRtmpUrls, redact, redactSecretsOf, redactUrl, type EncodeSettings } from '../src/render/ffmpeg/args.js';
+import { buildDestinationArgs, buildEncoderArgs, buildHlsArgs, inputFrameBytes, parseRtmpUrls, redact, redactSecretsOf, redactUrl, type EncodeSettings } from '../src/render/ffmpeg/args.js';
 
 const base: EncodeSettings = {
   width: 1280,
@@ -27,6 +27,19 @@ describe('buildEncoderArgs', () => {
       '-map', '0:v', '-map', '1:a', '-shortest',
       '-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0', '-omit_video_pes_length', '0', 'pipe:1',
     ]);
+  });
+
+  it('I420 from the render thread (libyuv, issue 14): yuv420p rawvideo in, every other argument the same', () => {
+    const rgba = buildEncoderArgs(base);
+    const at = rgba.indexOf('rgba');
+    expect(rgba.slice(at - 3, at + 1)).to.deep.equal(['-f', 'rawvideo', '-pix_fmt', 'rgba']);
+    expect(buildEncoderArgs({ ...base, inputPixFmt: 'yuv420p' })).to.deep.equal([...rgba.slice(0, at), 'yuv420p', ...rgba.slice(at + 1)]);
+    expect(buildEncoderArgs({ ...base, inputPixFmt: 'rgba' })).to.deep.equal(rgba);
+  });
+
+  it('an input frame is width×height×4 bytes of RGBA, ×1.5 of I420', () => {
+    expect(inputFrameBytes(base)).to.equal(1280 * 720 * 4);
+    expect(inputFrameBytes({ ...base, inputPixFmt: 'yuv420p' })).to.equal(1280 * 720 * 1.5);
   });
 
   it('no global header: SPS/PPS repeat at each keyframe, so an output can join at any of them', () => {

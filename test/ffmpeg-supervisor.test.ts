@@ -11,12 +11,15 @@ import type { OutputHealth } from '../src/render/ffmpeg/copy-output.js';
 import type { BroadcastPlan } from '../src/render/thread-protocol.js';
 import { encoders } from './helpers/ffmpeg-procs.js';
 import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-server.js';
+import { yuvPath } from '../src/render/yuv.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const W = 640;
 const H = 360;
 const FPS = 30;
 const KEY = 'sfTestKey_9f3a2c';
+/** As a worker plans it (broadcast.ts): I420 converted by libyuv when native/yuv is built, else RGBA for FFmpeg to convert. */
+const INPUT = yuvPath(process.env.YUV_CONVERT === 'off' ? 'off' : 'auto').addon ? 'yuv420p' : 'rgba';
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -116,7 +119,7 @@ describe('Broadcast (encoder + fan-out) with real FFmpeg and RTMP', function () 
     const list = (urls?.(server.port) ?? [`rtmp://127.0.0.1:${server.port}/live/${KEY}`]).map((url, i) => ({ id: `d${i + 1}`, url }));
     b = new BroadcastOutput({
       ffmpegPath: FFMPEG,
-      settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k' },
+      settings: { width: W, height: H, fps: FPS, videoBitrate: '800k', audioBitrate: '128k', inputPixFmt: INPUT },
       streamKey: KEY,
       maxFailures: 10,
       stallSeconds: 5,
@@ -155,6 +158,8 @@ describe('Broadcast (encoder + fan-out) with real FFmpeg and RTMP', function () 
     const { server, sup } = await setup();
     await waitHealth('live');
     await waitDest('live');
+    const enc = encoders().find((e) => e.pid === sup.stats().pid)!;
+    expect(enc.args[enc.args.indexOf('rawvideo') + 2], 'the encoder reads what the stage hands it').to.equal(INPUT);
     const [w0, t0] = [sup.stats().framesWritten, Date.now()];
     const p = await probe(`rtmp://127.0.0.1:${server.port}/live/${KEY}`, 6);
     // What the pump managed to feed: on a busy machine it falls below 30 fps, and so must the encoder.

@@ -9,6 +9,7 @@ import { parseRtmpUrls } from './ffmpeg/args.js';
 import { resolveFfmpeg } from './ffmpeg/binary.js';
 import type { Destination } from './ffmpeg/copy-output.js';
 import { hlsDirFor } from './ffmpeg/fanout.js';
+import { yuvPath } from './yuv.js';
 
 const logger = log('FFMPEG');
 
@@ -42,6 +43,9 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
   const ffmpeg = await resolveFfmpeg(config.FFMPEG_PATH); // logs which binary it picked
   if (config.AUDIO_FILE && !fs.existsSync(config.AUDIO_FILE)) throw new Error(`AUDIO_FILE ${config.AUDIO_FILE} does not exist`);
   const bases = config.RTMP_URL!;
+  // Decided once per worker (and logged once): every stream's render thread then converts alike.
+  const yuv = yuvPath(config.YUV_CONVERT);
+  logger.info(`frames to the encoder: ${yuv.describe}`);
   return (streamKey: string, fps: number, req: BroadcastRequest = {}): BroadcastPlan => ({
     ffmpegPath: ffmpeg.path,
     streamKey,
@@ -53,6 +57,7 @@ export async function createBroadcastFactory(config: Config): Promise<BroadcastF
       fps,
       videoBitrate: config.VIDEO_BITRATE,
       audioBitrate: config.AUDIO_BITRATE,
+      ...(yuv.addon ? { inputPixFmt: 'yuv420p' as const } : {}),
       audioFile: config.AUDIO_FILE,
       loudnessLufs: config.AUDIO_LOUDNESS_LUFS,
     },

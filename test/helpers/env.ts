@@ -36,6 +36,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // streams they ask for; test/admission.test.ts turns admission and shedding on itself.
     ADMISSION: 'off',
     SHED_LOAD: 'false',
+    // YUV_CONVERT=off npx mocha …: the same tests on the path where FFmpeg converts RGBA (issue 14).
+    ...(process.env.YUV_CONVERT ? { YUV_CONVERT: process.env.YUV_CONVERT } : {}),
     ...OPEN_LIMITS,
     ...overrides,
   };

@@ -3,6 +3,7 @@
 // (an RTMP destination, or the local HLS writer) fed those bytes by the render thread.
 import { redactKey } from '../../logger.js';
 import { redactBase, withStreamKey } from '../rtmp-url.js';
+import { i420Bytes } from '../yuv.js';
 
 export interface EncodeSettings {
   width: number;
@@ -12,11 +13,20 @@ export interface EncodeSettings {
   videoBitrate: string;
   /** AAC bitrate, e.g. '128k'. */
   audioBitrate: string;
-  inputPixFmt?: 'rgba';
+  /**
+   * The raw frames on stdin: canvas RGBA (FFmpeg converts them), or yuv420p when the render
+   * thread converts them itself (src/render/yuv.ts, libyuv; issue 14). Absent: rgba.
+   */
+  inputPixFmt?: 'rgba' | 'yuv420p';
   /** Background audio looped into the AAC track (AUDIO_FILE); absent: silence. */
   audioFile?: string;
   /** Integrated loudness the audio file is normalised to (EBU R128 broadcast: -23 LUFS). */
   loudnessLufs?: number;
+}
+
+/** Bytes of one raw input frame on the encoder's stdin (the supervisor checks every frame against it). */
+export function inputFrameBytes(s: Pick<EncodeSettings, 'width' | 'height' | 'inputPixFmt'>): number {
+  return s.inputPixFmt === 'yuv420p' ? i420Bytes(s.width, s.height) : s.width * s.height * 4;
 }
 
 /** Single-pass loudnorm: the looped file lands at `lufs` integrated, true peak ≤ -2 dBTP. */
@@ -38,7 +48,7 @@ export const HLS_LIST_SIZE = 6;
 const GLOBAL = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-nostats', '-progress', `pipe:${PROGRESS_FD}`];
 
 /**
- * The one encode of a stream: raw RGBA frames on stdin + a silent track → H.264 + AAC in
+ * The one encode of a stream: raw RGBA (or I420) frames on stdin + a silent track → H.264 + AAC in
  * MPEG-TS on stdout. Without a global header libx264 repeats SPS/PPS before every keyframe and
  * the TS muxer writes PAT/PMT there, so a consumer can join at any keyframe.
  */

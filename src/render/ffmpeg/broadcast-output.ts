@@ -1,6 +1,9 @@
 // A stream's broadcast as one thing the render loop writes frames to: the encoder (one per
-// stream, whatever the destinations) and the fan-out of its MPEG-TS to every output.
+// stream, whatever the destinations) and the fan-out of its MPEG-TS to every output. A plan
+// for yuv420p input gets the libyuv converter in front of the encoder (yuv.ts, issue 14).
+import { log } from '../../logger.js';
 import type { BroadcastPlan, BroadcastStatus } from '../thread-protocol.js';
+import { createI420Converter } from '../yuv.js';
 import type { Destination } from './copy-output.js';
 import { Fanout } from './fanout.js';
 import { FfmpegSupervisor } from './supervisor.js';
@@ -10,7 +13,13 @@ export class BroadcastOutput {
   readonly fanout: Fanout;
 
   constructor(private readonly plan: BroadcastPlan) {
-    this.encoder = new FfmpegSupervisor(plan);
+    const s = plan.settings;
+    const converter = s.inputPixFmt === 'yuv420p' ? createI420Converter('auto', s.width, s.height) : null;
+    if (s.inputPixFmt === 'yuv420p' && !converter) {
+      // The worker found the addon, so this thread should too; if not, FFmpeg converts as before.
+      log('FFMPEG').warn('render thread could not load native/yuv: FFmpeg converts RGBA');
+      this.encoder = new FfmpegSupervisor({ ...plan, settings: { ...s, inputPixFmt: 'rgba' } });
+    } else this.encoder = new FfmpegSupervisor(plan, converter ?? undefined);
     this.fanout = new Fanout({ ffmpegPath: plan.ffmpegPath, streamKey: plan.streamKey, stallSeconds: plan.stallSeconds, retry: plan.retry, hlsDir: plan.hlsDir });
     let runs = 0;
     this.encoder.on('data', (chunk) => this.fanout.write(chunk));
@@ -24,8 +33,8 @@ export class BroadcastOutput {
   }
 
   /** See FfmpegSupervisor.writeFrame: false = dropped, never queued. */
-  writeFrame(rgba: Buffer): boolean {
-    return this.encoder.writeFrame(rgba);
+  writeFrame(rgba: Buffer, renderedAt?: number): boolean {
+    return this.encoder.writeFrame(rgba, renderedAt);
   }
 
   setDestinations(list: Destination[]): void {

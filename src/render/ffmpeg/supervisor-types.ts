@@ -47,3 +47,17 @@ export interface FfmpegStats {
   restartReasons: Record<string, number>;
   pid: number | undefined;
 }
+
+/**
+ * A step between the render loop and the encoder's stdin (yuv.ts's I420Converter): each frame
+ * taken is converted just before it is written, and its output handed back once the write has
+ * completed, so the step can reuse its buffers. Frames the supervisor drops are never converted.
+ */
+export interface FrameStage {
+  /** Bytes of a frame handed to writeFrame. */
+  readonly srcBytes: number;
+  /** Bytes of the converted frame: the encoder's input frame size. */
+  readonly outBytes: number;
+  convert(src: Buffer): Buffer;
+  written(out: Buffer): void;
+}

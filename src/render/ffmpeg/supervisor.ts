@@ -6,19 +6,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { log, redactKey } from '../../logger.js';
-import { buildEncoderArgs, PROGRESS_FD, redact, type EncodeSettings } from './args.js';
+import { buildEncoderArgs, inputFrameBytes, PROGRESS_FD, redact } from './args.js';
 import { FailureCount, type RetryOptions } from './retry.js';
 import { ProgressParser, RateWindow, type ProgressBlock } from './progress.js';
 import { liveChildren, readLines, trackChild } from './child.js';
-import type { FfmpegHealth, FfmpegStats, FfmpegSupervisorEvents, FfmpegSupervisorOptions, HealthEvent } from './supervisor-types.js';
+import type { FfmpegHealth, FfmpegStats, FfmpegSupervisorEvents, FfmpegSupervisorOptions, FrameStage, HealthEvent } from './supervisor-types.js';
 
 export type * from './supervisor-types.js';
-
 
 const STDERR_TAIL_LINES = 5;
 const STDERR_LOG_LINES_PER_RUN = 20;
 const STALL_CHECK_MS = 250;
-/** Frames that may wait for FFmpeg at once (each is width×height×4 bytes). */
+/** Frames that may wait for FFmpeg at once (each is one input frame: width×height×4 bytes RGBA, ×1.5 I420). */
 const MAX_PENDING_FRAMES = 3;
 
 /** One FFmpeg process; events of an old run never touch the next one. */
@@ -66,11 +65,17 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   /** Seconds from a frame's render to FFmpeg taking it, since the last takeLatencies() (bounded). */
   private latencies: number[] = [];
 
-  constructor(private readonly opts: FfmpegSupervisorOptions) {
+  /** `stage`: converts each frame taken to the encoder's input format (settings.inputPixFmt). */
+  constructor(
+    private readonly opts: FfmpegSupervisorOptions,
+    private readonly stage?: FrameStage,
+  ) {
     super();
     this.args = buildEncoderArgs(opts.settings);
     this.failures = new FailureCount(opts.retry);
-    this.frameBytes = opts.settings.width * opts.settings.height * 4;
+    const input = inputFrameBytes(opts.settings);
+    if (stage && stage.outBytes !== input) throw new Error(`frame stage makes ${stage.outBytes}-byte frames, the encoder takes ${input}`);
+    this.frameBytes = stage ? stage.srcBytes : input;
     this.tag = `stream ${redactKey(opts.streamKey)}`;
   }
 
@@ -85,16 +90,17 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   }
 
   /**
-   * Writes one RGBA frame to FFmpeg's stdin. Returns false — frame not written, count it as
+   * Writes one frame to FFmpeg's stdin (RGBA, or the input format itself without a stage). Returns false — frame not written, count it as
    * dropped — when FFmpeg is not running or still has MAX_PENDING_FRAMES frames it has not
    * taken. The slack (up to 100 ms at 30 fps) absorbs an encoder that is late now and then on a
    * busy machine (with none, every such hiccup was a dropped frame: 4 streams on 2 cores dropped
    * 3-13 frames in 20 s with 2, none with 3); beyond it frames are dropped, never queued.
-   * The buffer must not be modified afterwards (it is written asynchronously).
+   * The buffer must not be modified afterwards (it is written, or its conversion reused, later).
    */
-  writeFrame(rgba: Buffer, renderedAt?: number): boolean {
-    if (rgba.length !== this.frameBytes) {
-      throw new RangeError(`frame is ${rgba.length} bytes, expected ${this.frameBytes} (${this.opts.settings.width}x${this.opts.settings.height} RGBA)`);
+  writeFrame(frame: Buffer, renderedAt?: number): boolean {
+    if (frame.length !== this.frameBytes) {
+      const fmt = this.stage ? 'RGBA' : (this.opts.settings.inputPixFmt ?? 'rgba');
+      throw new RangeError(`frame is ${frame.length} bytes, expected ${this.frameBytes} (${this.opts.settings.width}x${this.opts.settings.height} ${fmt})`);
     }
     this.lastOfferAt = Date.now();
     const run = this.run;
@@ -102,9 +108,12 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       this.framesDropped += 1;
       return false;
     }
-    run.pending += 1;
     const since = renderedAt ?? performance.now();
-    run.stdin.write(rgba, () => {
+    const out = this.stage ? this.stage.convert(frame) : frame;
+    run.pending += 1;
+    // Called once the pipe has taken every byte, or with the error when the run died.
+    run.stdin.write(out, () => {
+      this.stage?.written(out);
       run.pending -= 1;
       if (this.latencies.length < 1024) this.latencies.push((performance.now() - since) / 1000);
     });
