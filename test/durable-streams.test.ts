@@ -156,6 +156,25 @@ describe('durable streams (issue 9)', function () {
     }
   });
 
+  it('a worker SIGKILLed: its stream is taken over as soon as its Redis connection closes, long before its lease would expire', async () => {
+    // A 20 s lease: only the closed connection (streams/holders.ts) can explain a take-over within 10 s.
+    const lenv = { ...env, LEASE_TTL_MS: '20000' };
+    const web = track(await spawnWeb(lenv));
+    const [wa, wb] = [track(await spawnWorker(lenv)), track(await spawnWorker(lenv))];
+    const key = uniqueKey('conn-gone');
+    await request(web.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard', fps: 5 }).expect(201);
+    const live = await waitFor(() => liveOn(key), 20_000, 100, 'live');
+    const [owner, other] = live.worker_id === wa.workerId ? [wa, wb] : [wb, wa];
+    // The reconciler has seen the owner's named connection (a watch every 500 ms).
+    await sleep(1500);
+    const killedAt = Date.now();
+    await owner.kill('SIGKILL');
+    await waitFor(() => liveOn(key, other.workerId), 20_000, 100, 'live on the other worker');
+    expect(Date.now() - killedAt, 'take-over time (ms)').to.be.below(10_000);
+    expect((await state(key)).task_id).to.equal(live.task_id);
+    expect(web.output() + other.output()).to.match(/is gone \(its Redis connection closed/);
+  });
+
   it('npm start, stream running, Ctrl-C, npm start again: the stream resumes by itself', async () => {
     const port = await freePort();
     const menv = { ...env, PORT: String(port), LOG_LEVEL: 'info' };

@@ -84,7 +84,8 @@ describe('Redis connections per process', function () {
       web = await runWeb(cfg, db, conns);
       worker = await runWorker(cfg, db, conns);
       const names = await settled(14);
-      expect(names.filter((n) => n.startsWith('stream-fighter:'))).to.deep.equal(['stream-fighter:main', 'stream-fighter:main-sub']);
+      // The worker names the command client after itself (streams/holders.ts).
+      expect(names.filter((n) => n.startsWith('stream-fighter:'))).to.deep.equal(['stream-fighter:main-sub', `stream-fighter:worker:${worker.workerId}`]);
       expect(names.filter((n) => n === '')).to.have.length(12);
     } finally {
       await worker?.close();

@@ -13,6 +13,7 @@ import { closeQueues, createQueues, jobSender, type Queues } from './producer.js
 import { closeQueue } from '../queue.js';
 import type { JobSender } from '../streams/control.js';
 import { Reconciler } from '../streams/reconciler.js';
+import { namedConnection } from '../streams/holders.js';
 import type { RequestedStreams } from '../streams/requested.js';
 import type { BroadcastFactory } from '../render/broadcast.js';
 import { readState, requestStop, toStatus, updateState } from '../streams/state.js';
@@ -82,6 +83,10 @@ export class WorkerRuntime {
   }
 
   async start(): Promise<void> {
+    // Named after this worker: when the process dies Redis drops the name, and the reconciler
+    // takes its streams over at once (streams/holders.ts). ioredis names every reconnection too.
+    this.redis.options.connectionName = namedConnection(this.workerId);
+    await this.redis.client('SETNAME', namedConnection(this.workerId)).catch(() => {});
     this.offControl = await this.subscriber.subscribe(keys.control(), (streamKey) => this.controls.get(streamKey.toString())?.('requested'));
     this.offDestControl = await this.subscriber.subscribe(keys.destControl(), (streamKey) => this.destControls.get(streamKey.toString())?.());
 

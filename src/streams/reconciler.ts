@@ -10,7 +10,8 @@
 //     job at all (lost with Redis, handed over by a worker that died mid-way) → enqueue again.
 // Between passes, a cheap watch (every WATCH_MS, Redis only) runs a pass at once when the lease
 // of a requested stream is gone: a dead worker's streams are taken over as soon as its lease
-// expires (LEASE_TTL_MS), not at the next pass.
+// expires (LEASE_TTL_MS), not at the next pass; or sooner, when the holder's Redis connection
+// has closed (holders.ts: a killed process).
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -19,6 +20,7 @@ import { log, errMessage, redactKey } from '../logger.js';
 import { every } from '../every.js';
 import type { JobSender } from './control.js';
 import { holdLock, releaseLock } from './lease.js';
+import { HolderWatch } from './holders.js';
 import { endedReason, unrequest, type RequestedStreams } from './requested.js';
 import { startPayload, type StartPayload } from './schema.js';
 import { clearState, readState, restoreState, updateState } from './state.js';
@@ -76,9 +78,11 @@ export class Reconciler {
   /** The requested streams of the last pass that should have a lease (not waiting in the queue). */
   private watched: string[] = [];
   private lastPassAt = 0;
+  private readonly holders: HolderWatch;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.holderId = o.holderId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+    this.holders = new HolderWatch(o.redis);
   }
 
   start(): void {
@@ -104,9 +108,13 @@ export class Reconciler {
     const held = await this.o.redis.get(keys.reconciler(this.o.scope));
     if (held !== this.holderId && held !== null) return null;
     const pipe = this.o.redis.pipeline();
-    for (const key of this.watched) pipe.exists(keys.lease(key));
+    for (const key of this.watched) pipe.get(keys.lease(key));
     const found = (await pipe.exec()) ?? [];
-    if (found.every(([err, n]) => !err && n === 1)) {
+    if (found.every(([err, holder]) => !err && holder)) {
+      // Every lease is held: are their holders alive? A dead one's leases are dropped now (holders.ts).
+      const leases = new Map(this.watched.map((key, i) => [keys.lease(key), String(found[i][1])]));
+      const dropped = new Set(await this.holders.reap(leases, now));
+      if (dropped.size) return this.tick(now, new Set(this.watched.filter((key) => dropped.has(keys.lease(key)))));
       if (held === this.holderId) await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.lockTtlMs);
       return null;
     }
@@ -119,19 +127,22 @@ export class Reconciler {
     await releaseLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId).catch(() => {});
   }
 
-  /** One pass if this process holds (or takes) the lock; null when another process holds it. */
-  async tick(now = Date.now()): Promise<Map<string, Action> | null> {
+  /**
+   * One pass if this process holds (or takes) the lock; null when another process holds it.
+   * `gone`: streams whose owner is known dead (holders.ts): no grace for them.
+   */
+  async tick(now = Date.now(), gone: Set<string> = new Set()): Promise<Map<string, Action> | null> {
     if (!(await holdLock(this.o.redis, keys.reconciler(this.o.scope), this.holderId, this.lockTtlMs))) return null;
     const first = this.first;
     this.first = false;
     this.lastPassAt = now;
-    const done = await this.pass(now, first && this.o.resumeOnStart === false);
+    const done = await this.pass(now, first && this.o.resumeOnStart === false, gone);
     this.watched = [...done].filter(([, a]) => a !== 'queued' && a !== 'forgotten' && a !== 'dropped').map(([k]) => k);
     return done;
   }
 
   /** Reconcile every requested stream once (callers hold the lock). */
-  async pass(now = Date.now(), forgetOrphans = false): Promise<Map<string, Action>> {
+  async pass(now = Date.now(), forgetOrphans = false, gone: Set<string> = new Set()): Promise<Map<string, Action>> {
     const { redis, requested, jobs } = this.o;
     const done = new Map<string, Action>();
     const rows = await requested.list();
@@ -185,7 +196,7 @@ export class Reconciler {
       const lastSign = Math.max(Number(state.heartbeat_at ?? 0), Number(state.requested_at ?? 0), Number(state.queued_at ?? 0)) * 1000;
       // A taken job gets the grace (claim() may be waiting for a dead owner's lease to expire);
       // no job at all gets a moment, for a start between its reservation and its enqueue.
-      if (now - lastSign < (queue.active.has(p.taskId) ? this.o.graceMs : 3000)) {
+      if (!gone.has(key) && now - lastSign < (queue.active.has(p.taskId) ? this.o.graceMs : 3000)) {
         if (!done.has(key)) done.set(key, 'ok');
         continue;
       }
