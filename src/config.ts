@@ -59,7 +59,7 @@ export const envSchema = z
     ADMISSION_DEFAULT_STREAM_CPU: z.coerce.number().min(0.01).max(64).default(0.45),
     /** A fixed cost per stream in cores instead of the measured one (capacity planning, tests). */
     ADMISSION_STREAM_CPU: z.coerce.number().min(0.01).max(64).optional(),
-    /** Shed load evenly (previews, then an equal broadcast render-rate step) when a worker's streams drop frames. */
+    /** Shed load evenly (previews, then the scenes' optional effects, then equal broadcast render-rate steps) when a worker's streams drop frames. */
     SHED_LOAD: bool.default(true),
     /** Seconds without drops before a shed step is tried back when no idle CPU shows for it (doubled after a failed try). */
     SHED_PROBE_SECONDS: int(30, 1, 3600),

@@ -1,7 +1,7 @@
 // Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
 import { expect } from 'chai';
 import { estimateCapacity, learnCost, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
-import { MAX_SHED_LEVEL, SHED_TUNING, costShare, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
+import { MAX_SHED_LEVEL, SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
 
 const base = { cores: 2, idleCores: 2, ownCores: 0, streams: 0, costPerStream: 0.4, margin: 0.15, concurrency: 8 };
 
@@ -60,20 +60,33 @@ describe('capacity estimate (issue 13)', () => {
 describe('shed ladder (issue 13)', () => {
   const nominal = { broadcastFps: 30, previewFps: 15 };
 
-  it('previews first, then equal broadcast steps 30 → 25 → 20 → 15', () => {
-    expect([0, 1, 2, 3, 4].map((l) => ratesAt(l, nominal))).to.deep.equal([
-      { renderFps: 30, previewFps: 15 },
-      { renderFps: 30, previewFps: 8 },
-      { renderFps: 25, previewFps: 8 },
-      { renderFps: 20, previewFps: 8 },
-      { renderFps: 15, previewFps: 8 },
+  it('previews first, then the scene effects, then equal broadcast steps 30 → 25 → 20 → 15', () => {
+    expect([0, 1, 2, 3, 4, 5].map((l) => ratesAt(l, nominal))).to.deep.equal([
+      { renderFps: 30, previewFps: 15, effects: true },
+      { renderFps: 30, previewFps: 8, effects: true },
+      { renderFps: 30, previewFps: 8, effects: false },
+      { renderFps: 25, previewFps: 8, effects: false },
+      { renderFps: 20, previewFps: 8, effects: false },
+      { renderFps: 15, previewFps: 8, effects: false },
     ]);
+    expect(MAX_SHED_LEVEL).to.equal(5);
     expect(ratesAt(99, nominal)).to.deep.equal(ratesAt(MAX_SHED_LEVEL, nominal));
     expect(ratesAt(1, { broadcastFps: 30, previewFps: 1 }).previewFps).to.equal(1);
   });
 
   it('each level costs less than the one before', () => {
     for (let l = 1; l <= MAX_SHED_LEVEL; l++) expect(costShare(l)).to.be.below(costShare(l - 1));
+    expect(costShare(0)).to.equal(1);
+  });
+
+  it('describes each level in one line, the steps in the order they were taken', () => {
+    expect([0, 1, 2, 3, 5].map((l) => describeLevel(l, { broadcastFps: 30, previewFps: 10 }))).to.deep.equal([
+      'full rate',
+      'previews at 5 fps',
+      'scene effects off, previews at 5 fps',
+      'broadcast rendered at 25 fps (declared 30), scene effects off, previews at 5 fps',
+      'broadcast rendered at 15 fps (declared 30), scene effects off, previews at 5 fps',
+    ]);
   });
 
   const calm: ShedState = { level: 0, changedAt: 0, calmSince: null };
@@ -155,6 +168,36 @@ describe('worker load metrics (issue 13)', () => {
 
 describe('render rate hook (issue 13: RenderPipeline.setRates)', function () {
   this.timeout(30_000);
+  it('hands the scene its optional effects on, then off, then on again', async () => {
+    const { RenderPipeline } = await import('../src/render/pipeline.js');
+    const seen: Array<boolean | undefined> = [];
+    const p = new RenderPipeline({
+      streamKey: 'effects',
+      scene: { id: 'probe', description: 'records info.effects', draw: (_ctx, info) => void seen.push(info.effects) },
+      startedMs: Date.now(),
+      preview: { fps: 5, quality: 50, width: 32, height: 18 },
+      broadcast: { fps: 30, width: 64, height: 36, sink: { writeFrame: () => true } },
+      onPreview: () => {},
+    });
+    const next = async (n: number) => {
+      const target = seen.length + n;
+      while (seen.length < target) await new Promise((r) => setTimeout(r, 10));
+      return seen.slice(target - n, target);
+    };
+    p.start();
+    try {
+      expect(await next(3)).to.deep.equal([true, true, true]);
+      p.setRates({ renderFps: 30, previewFps: 5, effects: false });
+      expect(await next(3)).to.deep.equal([false, false, false]);
+      p.setRates({ renderFps: 30, previewFps: 5 });
+      expect(await next(3), 'absent: unchanged').to.deep.equal([false, false, false]);
+      p.setRates({ renderFps: 30, previewFps: 5, effects: true });
+      expect(await next(3)).to.deep.equal([true, true, true]);
+    } finally {
+      p.stop();
+    }
+  });
+
   it('renders fewer frames and repeats the last one, keeping the declared rate; back to every frame when restored', async () => {
     const { RenderPipeline } = await import('../src/render/pipeline.js');
     const { getScene } = await import('../src/render/scenes/index.js');

@@ -129,7 +129,7 @@ export const apiHealth = z.looseObject({
           cpuAvailable: nnum.optional().meta({ description: 'cores left for new streams after the safety margin (null until measured)' }),
           othersCores: nnum.optional().meta({ description: 'cores the machine\'s other processes take' }),
           costPerStream: num.optional().meta({ description: 'cores one stream costs (measured, configured or the default)' }),
-          shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2-4 every broadcast rendered at a lower rate' }),
+          shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate' }),
         }),
       )
       .meta({ description: 'issue 13: each live worker\'s capacity, from its heartbeat' }),

@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { WorkerCapacity } from '../streams/worker-beats.js';
 import { log } from '../logger.js';
+import type { RenderRates } from '../render/pipeline.js';
 import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
 import { CpuSampler, type CpuWindow } from './cpu-sample.js';
 import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
@@ -19,7 +20,7 @@ const SETTLE_MS = 10_000;
 
 export interface LoadedStream {
   streamKey: string;
-  pipeline: { stats(): { frames: number; dropped: number }; setRates(r: { renderFps: number; previewFps: number }): void };
+  pipeline: { stats(): { frames: number; dropped: number }; setRates(r: RenderRates): void };
   broadcastFps: number;
   previewFps: number;
 }

@@ -16,7 +16,7 @@ export interface WorkerCapacity {
   othersCores: number | null;
   /** Cores one stream costs (measured, configured, or the default). */
   costPerStream: number;
-  /** 0 full rate; 1 previews slowed; 2-4 every broadcast rendered at a lower rate (jobs/shed-ladder.ts). */
+  /** 0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate (jobs/shed-ladder.ts). */
   shedLevel: number;
 }
 
