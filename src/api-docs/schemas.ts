@@ -83,6 +83,7 @@ export const destinationAdded = z.object({ success: z.literal(true), streamKey: 
 export const destinationRemoved = z.object({ success: z.literal(true), streamKey: str, id: str });
 export const streamList = z.object({ streams: z.array(streamListItem), count: num });
 export const streamCreated = z.object({ success: z.literal(true), streamKey: str, screenId: str, taskId: str });
+export const streamWaiting = streamCreated.extend({ health: z.literal('waiting'), reason: str.meta({ description: '"no capacity"' }) });
 export const streamDeleted = z.object({ success: z.literal(true), streamKey: str, taskId: str });
 
 const pollOption = z.object({ key: str, label: str, votes: num, percent: num });

@@ -12,8 +12,8 @@ import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedStat
 
 const logger = log('STREAMING-TASK');
 
-/** The reason a stream waits when no worker has room (state hash `last_error`, the API). */
-export const NO_CAPACITY = 'no capacity';
+/** The reason a stream waits when no worker has room (streams/worker-beats.ts owns it). */
+export { NO_CAPACITY } from '../streams/worker-beats.js';
 
 /** A stream's first seconds (FFmpeg starting, the first frames) say nothing about its steady cost. */
 const SETTLE_MS = 10_000;
