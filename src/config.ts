@@ -63,6 +63,8 @@ export const envSchema = z
     SHED_LOAD: bool.default(true),
     /** Seconds without drops before a shed step is tried back when no idle CPU shows for it (doubled after a failed try). */
     SHED_PROBE_SECONDS: int(30, 1, 3600),
+    /** A worker over its headroom (shedding, or overcommitted) this long hands its newest stream to a worker with room; at most one per period. 0: never. */
+    REBALANCE_GRACE_SECONDS: int(30, 0, 3600),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
     /** A stream's lease (sf:lease:{key}): renewed every TTL/6; a dead worker's streams are taken over this long after its last renewal. */

@@ -1,6 +1,7 @@
 // Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
 import { expect } from 'chai';
 import { estimateCapacity, learnCost, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
+import { IDLE_REBALANCE, decideRebalance, type RebalanceInput } from '../src/jobs/rebalance.js';
 import { MAX_SHED_LEVEL, SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
 
 const base = { cores: 2, idleCores: 2, ownCores: 0, streams: 0, costPerStream: 0.4, margin: 0.15, concurrency: 8 };
@@ -143,13 +144,66 @@ describe('shed ladder (issue 13)', () => {
   });
 });
 
+describe('rebalancing decision (issue 13)', () => {
+  const grace = 30_000;
+  const streams = [{ streamKey: 'old', since: 1000 }, { streamKey: 'newest', since: 5000 }, { streamKey: 'mid', since: 3000 }];
+  const others = [{ id: 'w-full', headroom: 0, shedLevel: 0 }, { id: 'w-room', headroom: 2, shedLevel: 0 }];
+  const input = (over: Partial<RebalanceInput>): RebalanceInput => ({ now: 100_000, graceMs: grace, over: true, streams, others, ...over });
+
+  it('hands the newest stream to a worker with room once the worker has been over its headroom for the grace period', () => {
+    let d = decideRebalance(IDLE_REBALANCE, input({}));
+    expect(d.handover).to.equal(null);
+    expect(d.state.overSince).to.equal(100_000);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace - 1 }));
+    expect(d.handover, 'not before the grace').to.equal(null);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace }));
+    expect(d.handover).to.deep.equal({ streamKey: 'newest', to: 'w-room', overMs: grace });
+  });
+
+  it('a break in the pressure starts the grace again', () => {
+    let d = decideRebalance(IDLE_REBALANCE, input({}));
+    d = decideRebalance(d.state, input({ now: 120_000, over: false }));
+    expect(d.state.overSince).to.equal(null);
+    d = decideRebalance(d.state, input({ now: 125_000 }));
+    d = decideRebalance(d.state, input({ now: 140_000 }));
+    expect(d.handover).to.equal(null);
+    expect(decideRebalance(d.state, input({ now: 125_000 + grace })).handover?.streamKey).to.equal('newest');
+  });
+
+  it('only when another worker advertises room and sheds nothing itself', () => {
+    const long = { overSince: 0, lastAt: 0 };
+    expect(decideRebalance(long, input({ others: [] })).handover).to.equal(null);
+    expect(decideRebalance(long, input({ others: [{ id: 'w-full', headroom: 0, shedLevel: 0 }] })).handover).to.equal(null);
+    expect(decideRebalance(long, input({ others: [{ id: 'w-busy', headroom: 3, shedLevel: 1 }] })).handover).to.equal(null);
+    // The most room wins; the pressure goes on meanwhile (its time is kept).
+    const d = decideRebalance(long, input({ others: [{ id: 'w-a', headroom: 1, shedLevel: 0 }, { id: 'w-b', headroom: 3, shedLevel: 0 }] }));
+    expect(d.handover?.to).to.equal('w-b');
+    expect(decideRebalance(long, input({ others: [] })).state).to.equal(long);
+  });
+
+  it('at most one handover per grace period, whatever the pressure', () => {
+    let d = decideRebalance({ overSince: 0, lastAt: 0 }, input({}));
+    expect(d.handover?.streamKey).to.equal('newest');
+    expect(d.state).to.deep.equal({ overSince: 100_000, lastAt: 100_000 });
+    d = decideRebalance(d.state, input({ now: 100_000 + grace - 1, streams: streams.slice(0, 2) }));
+    expect(d.handover).to.equal(null);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace, streams: [streams[0], streams[2]] }));
+    expect(d.handover?.streamKey).to.equal('mid');
+  });
+
+  it('never with no streams, and never with a grace of 0 (REBALANCE_GRACE_SECONDS=0: off)', () => {
+    expect(decideRebalance({ overSince: 0, lastAt: 0 }, input({ streams: [] })).handover).to.equal(null);
+    expect(decideRebalance({ overSince: 0, lastAt: 0 }, input({ graceMs: 0 })).handover).to.equal(null);
+  });
+});
+
 describe('worker load metrics (issue 13)', () => {
   it('headroom, CPU available, cost, shed level and the refusal and shed-step counts, by worker', async () => {
     const { trackWorker } = await import('../src/metrics/sources.js');
     const { registry } = await import('../src/metrics/registry.js');
     const { sample } = await import('./helpers/metrics.js');
     const snap = { headroom: 2, cpuAvailable: -0.25, costPerStream: 0.4, shedLevel: 3 };
-    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1 } });
+    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1, handovers: 2 } });
     try {
       const text = await registry.metrics();
       expect(sample(text, 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(2);
@@ -159,6 +213,7 @@ describe('worker load metrics (issue 13)', () => {
       expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'up' })).to.equal(3);
       expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'down' })).to.equal(1);
       expect(sample(text, 'sf_admission_refused_total', { worker: 'w-test' })).to.equal(5);
+      expect(sample(text, 'sf_worker_handovers_total', { worker: 'w-test' })).to.equal(2);
     } finally {
       off();
     }

@@ -43,7 +43,8 @@ export class WorkerLoad {
   private shed: ShedState = { level: 0, changedAt: 0, calmSince: null };
   /** The drop ratio smoothed over the last windows: one late burst on a busy machine is no squeeze. */
   private drops = 0;
-  readonly counts = { refused: 0, shedUp: 0, shedDown: 0 };
+  /** handovers: streams handed to another worker by rebalancing (rebalancer.ts counts them here, with the rest of the load's counts). */
+  readonly counts = { refused: 0, shedUp: 0, shedDown: 0, handovers: 0 };
 
   constructor(
     private readonly config: Config,
@@ -66,6 +67,19 @@ export class WorkerLoad {
     this.streams.add(t);
     if (this.shed.level > 0) s.pipeline.setRates(ratesAt(this.shed.level, s));
     return () => void this.streams.delete(t);
+  }
+
+  /**
+   * Over its headroom (rebalancing): shedding load, or (ADMISSION=measured) its streams take more
+   * than the cores available after the margin (availableCores < 0: the cost grew, or a neighbour).
+   */
+  get over(): boolean {
+    return this.shed.level > 0 || (this.config.ADMISSION === 'measured' && !!this.cpu && (this.capacity?.availableCores ?? 0) < 0);
+  }
+
+  /** The running streams and when each started here (ms). */
+  streamsSince(): Array<{ streamKey: string; since: number }> {
+    return [...this.streams].map((t) => ({ streamKey: t.s.streamKey, since: t.since }));
   }
 
   /** May this worker take one more stream now? (Counts a refusal.) */

@@ -141,6 +141,9 @@ gauge('sf_worker_shed_level', 'Load shed on the worker: 0 full rate, 1 previews 
 counter('sf_worker_shed_steps_total', 'Shed-level changes on the worker, by direction (up: shed, down: restored).', ['worker', 'direction'], () =>
   workers((w): Array<[Labels, number]> => [[{ worker: w.workerId, direction: 'up' }, w.counts.shedUp], [{ worker: w.workerId, direction: 'down' }, w.counts.shedDown]]).flat(),
 );
+counter('sf_worker_handovers_total', 'Streams the worker handed to another worker with room after being over its headroom for REBALANCE_GRACE_SECONDS (rebalancing).', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.counts.handovers]),
+);
 counter('sf_admission_refused_total', 'Start jobs the worker did not claim for lack of capacity (the stream waits with "no capacity").', ['worker'], () =>
   workers((w): [Labels, number] => [{ worker: w.workerId }, w.counts.refused]),
 );
