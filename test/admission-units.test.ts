@@ -1,6 +1,6 @@
 // Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
 import { expect } from 'chai';
-import { estimateCapacity, learnCost, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
+import { estimateCapacity, learnCost, parseCpuList, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
 import { IDLE_REBALANCE, decideRebalance, type RebalanceInput } from '../src/jobs/rebalance.js';
 import { MAX_SHED_LEVEL, SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
 
@@ -52,6 +52,14 @@ describe('capacity estimate (issue 13)', () => {
   it('parses /proc/stat and /proc/<pid>/stat', () => {
     expect(parseProcStat('cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 1 2 3 4\n')).to.deep.equal({ idle: 820, total: 981 });
     expect(parseProcStat('nothing')).to.equal(null);
+    // Pinned to CPUs 1 and 2: their own lines, summed.
+    const perCpu = 'cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 10 0 0 90 0 0 0 0 0 0\ncpu1 20 0 0 70 10 0 0 0 0 0\ncpu2 30 0 0 60 0 0 0 0 0 0\n';
+    expect(parseProcStat(perCpu, [1, 2])).to.deep.equal({ idle: 140, total: 190 });
+    expect(parseProcStat(perCpu, [7]), 'no such CPU').to.equal(null);
+    expect(parseCpuList('Name:\tnode\nCpus_allowed:\t3\nCpus_allowed_list:\t0-2,4\nMems_allowed_list:\t0\n')).to.deep.equal([0, 1, 2, 4]);
+    expect(parseCpuList('Cpus_allowed_list:\t1\n')).to.deep.equal([1]);
+    expect(parseCpuList('Cpus_allowed_list:\t3-1\n')).to.equal(null);
+    expect(parseCpuList('nothing')).to.equal(null);
     // A command name with spaces and a parenthesis.
     const line = '4242 (ffmpeg (x) 1) S 17 4242 17 0 -1 4194304 100 0 0 0 250 40 0 0 20 0 3 0 123 0 0';
     expect(parsePidStat(line)).to.deep.equal({ ppid: 17, ticks: 290 });

@@ -73,7 +73,9 @@ describe('admission by measured capacity (issue 13)', function () {
     expect(full.mode).to.equal('measured');
     expect(full.costPerStream).to.be.above(0);
 
-    await request(web.url).post('/api/stream').send({ streamKey: b, screenId: 'testcard', fps: 5 }).expect(201);
+    // The API says so at once: 202, waiting for capacity (test/admission-api.test.ts has the rest).
+    const accepted = await request(web.url).post('/api/stream').send({ streamKey: b, screenId: 'testcard', fps: 5 }).expect(202);
+    expect(accepted.body).to.include({ health: 'waiting', reason: NO_CAPACITY });
     await waitFor(async () => {
       const h = await state(b);
       return h.health === 'waiting' && h.last_error === NO_CAPACITY;

@@ -4,7 +4,7 @@
 // (5 s here) A hands its newest stream to the cluster because B advertises room: B claims it
 // under the same task id and it is on air at the RTMP server again, while the other stays on A
 // for at least another grace period. Real processes, Redis, PostgreSQL, FFmpeg and RTMP;
-// conditions with generous deadlines, no frame counts in fixed windows.
+// conditions with generous deadlines, no frame counts in fixed windows. Runs the build: `npm run build` first.
 import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
@@ -69,8 +69,9 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
       REBALANCE_GRACE_SECONDS: String(GRACE_S),
     });
     env.QUEUE_PREFIX = `${env.QUEUE_PREFIX}reb`;
-    const web = track(await spawnWeb(env));
-    const a = track(await spawnWorker({ ...env, METRICS_PORT: String(metricsPort) }, { cpus: '0' }));
+    // The build (dist/): a pinned worker compiling TypeScript on one core of a busy machine took over 15 s to start.
+    const web = track(await spawnWeb(env, { built: true }));
+    const a = track(await spawnWorker({ ...env, METRICS_PORT: String(metricsPort) }, { built: true, cpus: '0' }));
     const [first, newest] = [uniqueKey('reb-1'), uniqueKey('reb-2')];
     // One after the other, so "newest" is the last A started.
     for (const k of [first, newest]) {
@@ -79,7 +80,7 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
       expect((await state(k)).worker_id).to.equal(a.workerId);
     }
     const tasks = { first: (await state(first)).task_id, newest: (await state(newest)).task_id };
-    const b = track(await spawnWorker(env, { cpus: '1' }));
+    const b = track(await spawnWorker(env, { built: true, cpus: '1' }));
     const out = watchRtmp(`rtmp://127.0.0.1:${rtmp.port}/live/${newest}`);
     watches.push(out);
     await waitFor(() => out.onAir(), 30_000, 200, 'the newest stream on air');

@@ -74,6 +74,10 @@ export async function spawnWeb(env: Record<string, string>, opts: { built?: bool
 
 export async function spawnWorker(env: Record<string, string>, opts: { built?: boolean; cpus?: string } = {}): Promise<Proc & { workerId: string }> {
   const p = spawnEntry(entry('worker', opts.built), { ...env, LOG_LEVEL: 'info' }, { cpus: opts.cpus });
-  const m = await p.waitFor(/worker (\S+) ready/);
+  // One core of a busy machine starts a worker slowly; one that never gets ready is not left behind.
+  const m = await p.waitFor(/worker (\S+) ready/, opts.cpus ? 60_000 : 15_000).catch(async (err) => {
+    await p.kill('SIGKILL');
+    throw err;
+  });
   return Object.assign(p, { workerId: m[1] });
 }
