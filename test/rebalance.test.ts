@@ -85,6 +85,7 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     watches.push(out);
     await waitFor(() => out.onAir(), 30_000, 200, 'the newest stream on air');
 
+    const squeezedAt = Date.now();
     stress = spawn('stress-ng', ['--cpu', '8', '--taskset', '0', '--timeout', '180s', '--quiet'], { stdio: 'ignore' });
     const moved = await waitFor(async () => {
       const h = await state(newest);
@@ -112,7 +113,9 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     // Counted in A's /metrics.
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(sample(text, 'sf_worker_handovers_total', { worker: a.workerId })).to.equal(lines().length);
-    console.log(`      ${lines().length} handover(s); the moved stream live on B ${Math.round((movedAt - stamp(lines()[0])) / 100) / 10} s after A's handover`);
+    const s1 = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    console.log(`      ${lines().length} handover(s), the first ${s1(stamp(lines()[0]) - squeezedAt)} after the squeeze began; the moved stream live on B ${s1(movedAt - stamp(lines()[0]))} after it`);
+    console.log(a.output().split('\n').filter((l) => /load shed|rebalancing|handed away/.test(l)).map((l) => `        ${l.replace(/^\S+ \w+ \[[A-Z-]+\] /, '')}`).join('\n'));
 
     killStress();
     for (const k of [first, newest]) await request(web.url).delete(`/api/stream?streamKey=${k}`).expect(200);

@@ -243,10 +243,8 @@ export class StreamJob {
    * heartbeat stops renewing the lease (an in-flight renewal is awaited), the lease is released
    * and the task enqueued again under its own id; then the stream stops here ('shutdown'),
    * leaving its state and its request in place. Without another worker the job waits in the
-   * queue (or the reconciler enqueues it) until a worker starts again. Rebalancing (`jobs` null,
-   * rebalancer.ts): the stream stops here ('rebalance') still holding its lease, which the
-   * runtime releases as it enqueues the task again once bee-queue has finished this job (the
-   * queue stays open: finishing the job deletes its id, so an earlier enqueue would be lost).
+   * queue (or the reconciler enqueues it) until a worker starts again. Rebalancing (`jobs` null):
+   * the stream stops ('rebalance') still holding its lease; rebalancer.ts does the rest.
    */
   async handOver(jobs: JobSender | null, to = 'another worker'): Promise<void> {
     if (this.signals.reason || this.handingOver) return;
