@@ -1,9 +1,10 @@
 // Issue 13, item 4: rebalancing. Two worker processes on this machine, A pinned to CPU 0 and B
-// to CPU 1 (`taskset -c`; FFmpeg children inherit the pinning); both streams start on A, then
-// stress-ng squeezes CPU 0 only. A's streams drop frames, A sheds load, and after the grace
-// (5 s here) A hands its newest stream to the cluster because B advertises room: B claims it
-// under the same task id and it is on air at the RTMP server again, while the other stays on A
-// for at least another grace period. Real processes, Redis, PostgreSQL, FFmpeg and RTMP;
+// to CPU 1 (`taskset -c`; FFmpeg children inherit the pinning). Both streams start on A, then
+// stress-ng squeezes CPU 0 only: A's streams drop frames and A sheds load (over its headroom).
+// Only then does B join (so nothing can move before A is squeezed, even on a machine whose other
+// work makes A shed by itself): after the grace (5 s here) A hands its newest stream to the
+// cluster because B advertises room; B claims it under the same task id and it is on air at the
+// RTMP server again, and the other stream moves, if at all, at least a grace period later. Real processes, Redis, PostgreSQL, FFmpeg and RTMP;
 // conditions with generous deadlines, no frame counts in fixed windows. Runs the build: `npm run build` first.
 import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -30,8 +31,15 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
   const watches: RtmpWatch[] = [];
   const track = <P extends Proc>(p: P): P => (procs.push(p), p);
   const state = (key: string) => redis.hgetall(keys.state(key));
+  // stress-ng runs in a process group of its own: the group goes, hogs included.
   const killStress = () => {
-    if (stress && stress.exitCode === null && !stress.signalCode) stress.kill('SIGKILL');
+    if (stress?.pid && stress.exitCode === null && !stress.signalCode) {
+      try {
+        process.kill(-stress.pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
     stress = null;
   };
 
@@ -80,13 +88,19 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
       expect((await state(k)).worker_id).to.equal(a.workerId);
     }
     const tasks = { first: (await state(first)).task_id, newest: (await state(newest)).task_id };
-    const b = track(await spawnWorker(env, { built: true, cpus: '1' }));
     const out = watchRtmp(`rtmp://127.0.0.1:${rtmp.port}/live/${newest}`);
     watches.push(out);
     await waitFor(() => out.onAir(), 30_000, 200, 'the newest stream on air');
 
     const squeezedAt = Date.now();
-    stress = spawn('stress-ng', ['--cpu', '8', '--taskset', '0', '--timeout', '180s', '--quiet'], { stdio: 'ignore' });
+    stress = spawn('stress-ng', ['--cpu', '8', '--taskset', '0', '--timeout', '180s', '--quiet'], { stdio: 'ignore', detached: true });
+    await waitFor(async () => {
+      const h = (await request(web.url).get('/api/health').expect(200)).body;
+      return (h.workers.capacity.find((c: { id: string }) => c.id === a.workerId)?.shedLevel ?? 0) > 0;
+    }, 120_000, 500, 'A over its headroom (shedding) under the squeeze');
+    expect(a.output(), 'no handover without a worker with room').to.not.match(/rebalancing: worker/);
+    const b = track(await spawnWorker(env, { built: true, cpus: '1' }));
+    const joinedAt = Date.now();
     const moved = await waitFor(async () => {
       const h = await state(newest);
       return h.worker_id === b.workerId && h.health === 'live' ? h : null;
@@ -113,8 +127,9 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     // Counted in A's /metrics.
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(sample(text, 'sf_worker_handovers_total', { worker: a.workerId })).to.equal(lines().length);
+    expect(stamp(lines()[0]), 'the first handover after B joined').to.be.at.least(joinedAt - 1000);
     const s1 = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-    console.log(`      ${lines().length} handover(s), the first ${s1(stamp(lines()[0]) - squeezedAt)} after the squeeze began; the moved stream live on B ${s1(movedAt - stamp(lines()[0]))} after it`);
+    console.log(`      ${lines().length} handover(s); A shedding ${s1(joinedAt - squeezedAt)} after the squeeze began (B joined then), the first handover ${s1(stamp(lines()[0]) - joinedAt)} after B joined, the moved stream live on B ${s1(movedAt - stamp(lines()[0]))} after it`);
     console.log(a.output().split('\n').filter((l) => /load shed|rebalancing|handed away/.test(l)).map((l) => `        ${l.replace(/^\S+ \w+ \[[A-Z-]+\] /, '')}`).join('\n'));
 
     killStress();
