@@ -1,7 +1,8 @@
 // Render time per frame of the poll scene, per phase of the show, at 1280×720 (the broadcast
 // size): the draw alone, and draw + reading the raw pixels (what the pipeline hands FFmpeg).
 // Single thread, no FFmpeg: a steady figure on a shared machine, unlike the full broadcast bench.
-// FRAMES (default 600 per phase), WIDTH/HEIGHT, and SCENE_MODULE (another build of the scene,
+// FRAMES (default 600 per phase), WIDTH/HEIGHT, EFFECTS=off (the shed ladder's step without the
+// scene's optional effects, issue 13), and SCENE_MODULE (another build of the scene,
 // e.g. the one before the show, for a before/after) tune it.
 import { createCanvas } from '@napi-rs/canvas';
 import { registerFonts } from '../src/render/fonts.js';
@@ -12,6 +13,7 @@ import { fmt, percentile, printMachine } from './lib/stats.js';
 const FRAMES = Number(process.env.FRAMES ?? 600);
 const W = Number(process.env.WIDTH ?? 1280);
 const H = Number(process.env.HEIGHT ?? 720);
+const EFFECTS = process.env.EFFECTS !== 'off';
 const mod = await import(process.env.SCENE_MODULE ?? '../src/render/scenes/poll.js');
 const scene = mod.createPollScene();
 
@@ -40,7 +42,7 @@ const cases: [string, PollDef, Record<string, number>, boolean][] = [
 
 registerFonts();
 printMachine?.();
-console.log(`poll scene render time per frame, ${W}x${H}, ${FRAMES} frames per phase (ms)`);
+console.log(`poll scene render time per frame, ${W}x${H}, ${FRAMES} frames per phase, effects ${EFFECTS ? 'on' : 'off'} (ms)`);
 // CPU time per frame is the figure to compare on a busy machine (wall-clock percentiles include
 // the time other processes held the core); run with NODE_OPTIONS=--expose-gc as the render thread frees each frame.
 console.log('phase                        cpu/frame | draw p50   p95   p99 | +pixels p50   p95');
@@ -56,7 +58,7 @@ for (const [name, d, c, qr] of cases) {
   let cpu = 0;
   for (let i = 0; i < FRAMES + 30; i++) {
     const t = T0 + i * 33.3;
-    const info = { width: W, height: H, frame: i, timeMs: t, startedMs: T0, streamKey: 'bench', fps: 30 };
+    const info = { width: W, height: H, frame: i, timeMs: t, startedMs: T0, streamKey: 'bench', fps: 30, effects: EFFECTS };
     const c0 = process.cpuUsage();
     const a = performance.now();
     scene.draw(ctx, info, state.frame(t));

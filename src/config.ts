@@ -61,10 +61,12 @@ export const envSchema = z
     ADMISSION_DEFAULT_STREAM_CPU: z.coerce.number().min(0.01).max(64).default(0.45),
     /** A fixed cost per stream in cores instead of the measured one (capacity planning, tests). */
     ADMISSION_STREAM_CPU: z.coerce.number().min(0.01).max(64).optional(),
-    /** Shed load evenly (previews, then an equal broadcast render-rate step) when a worker's streams drop frames. */
+    /** Shed load evenly (previews, then the scenes' optional effects, then equal broadcast render-rate steps) when a worker's streams drop frames. */
     SHED_LOAD: bool.default(true),
     /** Seconds without drops before a shed step is tried back when no idle CPU shows for it (doubled after a failed try). */
     SHED_PROBE_SECONDS: int(30, 1, 3600),
+    /** A worker over its headroom (shedding, or overcommitted) this long hands its newest stream to a worker with room; at most one per period. 0: never. */
+    REBALANCE_GRACE_SECONDS: int(30, 0, 3600),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/).default('bq'),
     HEARTBEAT_TTL_SECONDS: int(10, 3, 300),
     /** A stream's lease (sf:lease:{key}): renewed every TTL/6; a dead worker's streams are taken over this long after its last renewal. */

@@ -50,7 +50,15 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
 
   const app = createApp([
     streamRouter({ redis, queues, feed, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
-    streamsApiRouter({ redis, queues, requireToken: guard, defaultScreen: config.DEFAULT_SCREEN, requested: extras.requested }),
+    streamsApiRouter({
+      redis,
+      queues,
+      requireToken: guard,
+      defaultScreen: config.DEFAULT_SCREEN,
+      requested: extras.requested,
+      // A refused start is worth retrying when the reconciler would have retried it (RECONCILE_SECONDS).
+      admission: config.ADMISSION === 'measured' ? { heartbeatTtlSeconds: config.HEARTBEAT_TTL_SECONDS, retryAfterSeconds: config.RECONCILE_SECONDS } : undefined,
+    }),
     hlsRouter({ hlsDir: config.HLS_DIR }),
     healthRouter({
       redis,

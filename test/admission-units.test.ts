@@ -1,7 +1,8 @@
 // Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
 import { expect } from 'chai';
-import { estimateCapacity, learnCost, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
-import { MAX_SHED_LEVEL, SHED_TUNING, costShare, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
+import { estimateCapacity, learnCost, parseCpuList, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
+import { IDLE_REBALANCE, decideRebalance, type RebalanceInput } from '../src/jobs/rebalance.js';
+import { MAX_SHED_LEVEL, SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
 
 const base = { cores: 2, idleCores: 2, ownCores: 0, streams: 0, costPerStream: 0.4, margin: 0.15, concurrency: 8 };
 
@@ -51,6 +52,14 @@ describe('capacity estimate (issue 13)', () => {
   it('parses /proc/stat and /proc/<pid>/stat', () => {
     expect(parseProcStat('cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 1 2 3 4\n')).to.deep.equal({ idle: 820, total: 981 });
     expect(parseProcStat('nothing')).to.equal(null);
+    // Pinned to CPUs 1 and 2: their own lines, summed.
+    const perCpu = 'cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 10 0 0 90 0 0 0 0 0 0\ncpu1 20 0 0 70 10 0 0 0 0 0\ncpu2 30 0 0 60 0 0 0 0 0 0\n';
+    expect(parseProcStat(perCpu, [1, 2])).to.deep.equal({ idle: 140, total: 190 });
+    expect(parseProcStat(perCpu, [7]), 'no such CPU').to.equal(null);
+    expect(parseCpuList('Name:\tnode\nCpus_allowed:\t3\nCpus_allowed_list:\t0-2,4\nMems_allowed_list:\t0\n')).to.deep.equal([0, 1, 2, 4]);
+    expect(parseCpuList('Cpus_allowed_list:\t1\n')).to.deep.equal([1]);
+    expect(parseCpuList('Cpus_allowed_list:\t3-1\n')).to.equal(null);
+    expect(parseCpuList('nothing')).to.equal(null);
     // A command name with spaces and a parenthesis.
     const line = '4242 (ffmpeg (x) 1) S 17 4242 17 0 -1 4194304 100 0 0 0 250 40 0 0 20 0 3 0 123 0 0';
     expect(parsePidStat(line)).to.deep.equal({ ppid: 17, ticks: 290 });
@@ -60,20 +69,33 @@ describe('capacity estimate (issue 13)', () => {
 describe('shed ladder (issue 13)', () => {
   const nominal = { broadcastFps: 30, previewFps: 15 };
 
-  it('previews first, then equal broadcast steps 30 → 25 → 20 → 15', () => {
-    expect([0, 1, 2, 3, 4].map((l) => ratesAt(l, nominal))).to.deep.equal([
-      { renderFps: 30, previewFps: 15 },
-      { renderFps: 30, previewFps: 8 },
-      { renderFps: 25, previewFps: 8 },
-      { renderFps: 20, previewFps: 8 },
-      { renderFps: 15, previewFps: 8 },
+  it('previews first, then the scene effects, then equal broadcast steps 30 → 25 → 20 → 15', () => {
+    expect([0, 1, 2, 3, 4, 5].map((l) => ratesAt(l, nominal))).to.deep.equal([
+      { renderFps: 30, previewFps: 15, effects: true },
+      { renderFps: 30, previewFps: 8, effects: true },
+      { renderFps: 30, previewFps: 8, effects: false },
+      { renderFps: 25, previewFps: 8, effects: false },
+      { renderFps: 20, previewFps: 8, effects: false },
+      { renderFps: 15, previewFps: 8, effects: false },
     ]);
+    expect(MAX_SHED_LEVEL).to.equal(5);
     expect(ratesAt(99, nominal)).to.deep.equal(ratesAt(MAX_SHED_LEVEL, nominal));
     expect(ratesAt(1, { broadcastFps: 30, previewFps: 1 }).previewFps).to.equal(1);
   });
 
   it('each level costs less than the one before', () => {
     for (let l = 1; l <= MAX_SHED_LEVEL; l++) expect(costShare(l)).to.be.below(costShare(l - 1));
+    expect(costShare(0)).to.equal(1);
+  });
+
+  it('describes each level in one line, the steps in the order they were taken', () => {
+    expect([0, 1, 2, 3, 5].map((l) => describeLevel(l, { broadcastFps: 30, previewFps: 10 }))).to.deep.equal([
+      'full rate',
+      'previews at 5 fps',
+      'scene effects off, previews at 5 fps',
+      'broadcast rendered at 25 fps (declared 30), scene effects off, previews at 5 fps',
+      'broadcast rendered at 15 fps (declared 30), scene effects off, previews at 5 fps',
+    ]);
   });
 
   const calm: ShedState = { level: 0, changedAt: 0, calmSince: null };
@@ -130,13 +152,66 @@ describe('shed ladder (issue 13)', () => {
   });
 });
 
+describe('rebalancing decision (issue 13)', () => {
+  const grace = 30_000;
+  const streams = [{ streamKey: 'old', since: 1000 }, { streamKey: 'newest', since: 5000 }, { streamKey: 'mid', since: 3000 }];
+  const others = [{ id: 'w-full', headroom: 0, shedLevel: 0 }, { id: 'w-room', headroom: 2, shedLevel: 0 }];
+  const input = (over: Partial<RebalanceInput>): RebalanceInput => ({ now: 100_000, graceMs: grace, over: true, streams, others, ...over });
+
+  it('hands the newest stream to a worker with room once the worker has been over its headroom for the grace period', () => {
+    let d = decideRebalance(IDLE_REBALANCE, input({}));
+    expect(d.handover).to.equal(null);
+    expect(d.state.overSince).to.equal(100_000);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace - 1 }));
+    expect(d.handover, 'not before the grace').to.equal(null);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace }));
+    expect(d.handover).to.deep.equal({ streamKey: 'newest', to: 'w-room', overMs: grace });
+  });
+
+  it('a break in the pressure starts the grace again', () => {
+    let d = decideRebalance(IDLE_REBALANCE, input({}));
+    d = decideRebalance(d.state, input({ now: 120_000, over: false }));
+    expect(d.state.overSince).to.equal(null);
+    d = decideRebalance(d.state, input({ now: 125_000 }));
+    d = decideRebalance(d.state, input({ now: 140_000 }));
+    expect(d.handover).to.equal(null);
+    expect(decideRebalance(d.state, input({ now: 125_000 + grace })).handover?.streamKey).to.equal('newest');
+  });
+
+  it('only when another worker advertises room and sheds nothing itself', () => {
+    const long = { overSince: 0, lastAt: 0 };
+    expect(decideRebalance(long, input({ others: [] })).handover).to.equal(null);
+    expect(decideRebalance(long, input({ others: [{ id: 'w-full', headroom: 0, shedLevel: 0 }] })).handover).to.equal(null);
+    expect(decideRebalance(long, input({ others: [{ id: 'w-busy', headroom: 3, shedLevel: 1 }] })).handover).to.equal(null);
+    // The most room wins; the pressure goes on meanwhile (its time is kept).
+    const d = decideRebalance(long, input({ others: [{ id: 'w-a', headroom: 1, shedLevel: 0 }, { id: 'w-b', headroom: 3, shedLevel: 0 }] }));
+    expect(d.handover?.to).to.equal('w-b');
+    expect(decideRebalance(long, input({ others: [] })).state).to.equal(long);
+  });
+
+  it('at most one handover per grace period, whatever the pressure', () => {
+    let d = decideRebalance({ overSince: 0, lastAt: 0 }, input({}));
+    expect(d.handover?.streamKey).to.equal('newest');
+    expect(d.state).to.deep.equal({ overSince: 100_000, lastAt: 100_000 });
+    d = decideRebalance(d.state, input({ now: 100_000 + grace - 1, streams: streams.slice(0, 2) }));
+    expect(d.handover).to.equal(null);
+    d = decideRebalance(d.state, input({ now: 100_000 + grace, streams: [streams[0], streams[2]] }));
+    expect(d.handover?.streamKey).to.equal('mid');
+  });
+
+  it('never with no streams, and never with a grace of 0 (REBALANCE_GRACE_SECONDS=0: off)', () => {
+    expect(decideRebalance({ overSince: 0, lastAt: 0 }, input({ streams: [] })).handover).to.equal(null);
+    expect(decideRebalance({ overSince: 0, lastAt: 0 }, input({ graceMs: 0 })).handover).to.equal(null);
+  });
+});
+
 describe('worker load metrics (issue 13)', () => {
   it('headroom, CPU available, cost, shed level and the refusal and shed-step counts, by worker', async () => {
     const { trackWorker } = await import('../src/metrics/sources.js');
     const { registry } = await import('../src/metrics/registry.js');
     const { sample } = await import('./helpers/metrics.js');
     const snap = { headroom: 2, cpuAvailable: -0.25, costPerStream: 0.4, shedLevel: 3 };
-    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1 } });
+    const off = trackWorker({ workerId: 'w-test', snapshot: () => snap, counts: { refused: 5, shedUp: 3, shedDown: 1, handovers: 2 } });
     try {
       const text = await registry.metrics();
       expect(sample(text, 'sf_worker_headroom_streams', { worker: 'w-test' })).to.equal(2);
@@ -146,6 +221,7 @@ describe('worker load metrics (issue 13)', () => {
       expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'up' })).to.equal(3);
       expect(sample(text, 'sf_worker_shed_steps_total', { worker: 'w-test', direction: 'down' })).to.equal(1);
       expect(sample(text, 'sf_admission_refused_total', { worker: 'w-test' })).to.equal(5);
+      expect(sample(text, 'sf_worker_handovers_total', { worker: 'w-test' })).to.equal(2);
     } finally {
       off();
     }
@@ -155,6 +231,36 @@ describe('worker load metrics (issue 13)', () => {
 
 describe('render rate hook (issue 13: RenderPipeline.setRates)', function () {
   this.timeout(30_000);
+  it('hands the scene its optional effects on, then off, then on again', async () => {
+    const { RenderPipeline } = await import('../src/render/pipeline.js');
+    const seen: Array<boolean | undefined> = [];
+    const p = new RenderPipeline({
+      streamKey: 'effects',
+      scene: { id: 'probe', description: 'records info.effects', draw: (_ctx, info) => void seen.push(info.effects) },
+      startedMs: Date.now(),
+      preview: { fps: 5, quality: 50, width: 32, height: 18 },
+      broadcast: { fps: 30, width: 64, height: 36, sink: { writeFrame: () => true } },
+      onPreview: () => {},
+    });
+    const next = async (n: number) => {
+      const target = seen.length + n;
+      while (seen.length < target) await new Promise((r) => setTimeout(r, 10));
+      return seen.slice(target - n, target);
+    };
+    p.start();
+    try {
+      expect(await next(3)).to.deep.equal([true, true, true]);
+      p.setRates({ renderFps: 30, previewFps: 5, effects: false });
+      expect(await next(3)).to.deep.equal([false, false, false]);
+      p.setRates({ renderFps: 30, previewFps: 5 });
+      expect(await next(3), 'absent: unchanged').to.deep.equal([false, false, false]);
+      p.setRates({ renderFps: 30, previewFps: 5, effects: true });
+      expect(await next(3)).to.deep.equal([true, true, true]);
+    } finally {
+      p.stop();
+    }
+  });
+
   it('renders fewer frames and repeats the last one, keeping the declared rate; back to every frame when restored', async () => {
     const { RenderPipeline } = await import('../src/render/pipeline.js');
     const { getScene } = await import('../src/render/scenes/index.js');

@@ -179,6 +179,22 @@ describe('poll scene', function () {
     }
   });
 
+  it('sheds its optional effects (issue 13): without them the same layout, no swaying slashes, no light on the bars, no confetti', async () => {
+    const poll = buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'], endsAt: new Date(T0 + 65_000).toISOString() }), { A: 1234, B: 987, C: 321, D: 45 });
+    const on = renderInput({ poll }, frame({ effects: true }));
+    const off = renderInput({ poll }, frame({ effects: false }));
+    expect((await pixelDiff(on, renderInput({ poll }))).ratio, 'absent: effects on').to.equal(0);
+    const d = await pixelDiff(on, off, 4);
+    // The slashes cover a fifth of the frame or so; text, bars and badges stay where they are.
+    expect(d.ratio, 'the effects are gone').to.be.greaterThan(0.02);
+    expect(d.ratio, 'the rest is the same').to.be.below(0.5);
+    // One second later without effects: only the clock and the countdown change.
+    const later = renderInput({ poll }, frame({ timeMs: T0 + 1000, effects: false }));
+    expect((await pixelDiff(off, later, 4)).ratio, 'still apart from the clock').to.be.below(0.01);
+    const reveal = buildView(def({ labels: ['Ryu', 'Ken'], ...revealTimes }), { A: 3, B: 1 }, T0);
+    expect((await pixelDiff(renderInput({ poll: reveal }, frame({ effects: true })), renderInput({ poll: reveal }, frame({ effects: false })), 4)).ratio, 'confetti gone').to.be.greaterThan(0.02);
+  });
+
   it('phase from the clock: voting → closed → reveal', () => {
     const times = { endsAt: iso(T0), closedAt: null as string | null, revealAt: null as string | null, revealUntil: null as string | null };
     expect(pollPhase(times, T0 - 1)).to.equal('voting');

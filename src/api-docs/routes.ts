@@ -67,11 +67,13 @@ export const ROUTES: ApiRoute[] = [
     method: 'post', path: '/api/stream', tag: 'streams', auth: true, body: createBody,
     summary: 'Start a named stream with a scene.',
     responses: {
-      201: {
-        description: 'start job queued. Accepted also when no worker has room: the stream then waits and starts by itself (GET /api/stream/:streamKey → health "waiting", lastError "no capacity" or "waiting for a free worker")',
-        schema: S.streamCreated,
+      201: { description: 'start job queued, and a live worker advertises room for it (or ADMISSION=off)', schema: S.streamCreated },
+      202: {
+        description: 'ADMISSION=measured and no live worker advertises room (heartbeat headroom ≥ 1): the start is accepted and requested, and waits (health "waiting", reason "no capacity"); it starts by itself when a worker has room',
+        schema: S.streamWaiting,
       },
-      ...bad, ...authErr, 409: err('already active'), ...down,
+      ...bad, ...authErr, 409: err('already active'),
+      503: err('Redis or the database is unavailable; or, with `wait: false`, no worker has room now (error "no_capacity", `Retry-After` in seconds): nothing was started, reserved or recorded'),
     },
   },
   {

@@ -83,6 +83,7 @@ export const destinationAdded = z.object({ success: z.literal(true), streamKey: 
 export const destinationRemoved = z.object({ success: z.literal(true), streamKey: str, id: str });
 export const streamList = z.object({ streams: z.array(streamListItem), count: num });
 export const streamCreated = z.object({ success: z.literal(true), streamKey: str, screenId: str, taskId: str });
+export const streamWaiting = streamCreated.extend({ health: z.literal('waiting'), reason: str.meta({ description: '"no capacity"' }) });
 export const streamDeleted = z.object({ success: z.literal(true), streamKey: str, taskId: str });
 
 const pollOption = z.object({ key: str, label: str, votes: num, percent: num });
@@ -129,7 +130,7 @@ export const apiHealth = z.looseObject({
           cpuAvailable: nnum.optional().meta({ description: 'cores left for new streams after the safety margin (null until measured)' }),
           othersCores: nnum.optional().meta({ description: 'cores the machine\'s other processes take' }),
           costPerStream: num.optional().meta({ description: 'cores one stream costs (measured, configured or the default)' }),
-          shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2-4 every broadcast rendered at a lower rate' }),
+          shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate' }),
         }),
       )
       .meta({ description: 'issue 13: each live worker\'s capacity, from its heartbeat' }),

@@ -5,21 +5,22 @@
 import type { Config } from '../config.js';
 import type { WorkerCapacity } from '../streams/worker-beats.js';
 import { log } from '../logger.js';
+import type { RenderRates } from '../render/pipeline.js';
 import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
 import { CpuSampler, type CpuWindow } from './cpu-sample.js';
 import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
 
 const logger = log('STREAMING-TASK');
 
-/** The reason a stream waits when no worker has room (state hash `last_error`, the API). */
-export const NO_CAPACITY = 'no capacity';
+/** The reason a stream waits when no worker has room (streams/worker-beats.ts owns it). */
+export { NO_CAPACITY } from '../streams/worker-beats.js';
 
 /** A stream's first seconds (FFmpeg starting, the first frames) say nothing about its steady cost. */
 const SETTLE_MS = 10_000;
 
 export interface LoadedStream {
   streamKey: string;
-  pipeline: { stats(): { frames: number; dropped: number }; setRates(r: { renderFps: number; previewFps: number }): void };
+  pipeline: { stats(): { frames: number; dropped: number }; setRates(r: RenderRates): void };
   broadcastFps: number;
   previewFps: number;
 }
@@ -42,7 +43,8 @@ export class WorkerLoad {
   private shed: ShedState = { level: 0, changedAt: 0, calmSince: null };
   /** The drop ratio smoothed over the last windows: one late burst on a busy machine is no squeeze. */
   private drops = 0;
-  readonly counts = { refused: 0, shedUp: 0, shedDown: 0 };
+  /** handovers: streams handed to another worker by rebalancing (rebalancer.ts counts them here, with the rest of the load's counts). */
+  readonly counts = { refused: 0, shedUp: 0, shedDown: 0, handovers: 0 };
 
   constructor(
     private readonly config: Config,
@@ -65,6 +67,19 @@ export class WorkerLoad {
     this.streams.add(t);
     if (this.shed.level > 0) s.pipeline.setRates(ratesAt(this.shed.level, s));
     return () => void this.streams.delete(t);
+  }
+
+  /**
+   * Over its headroom (rebalancing): shedding load, or (ADMISSION=measured) its streams take more
+   * than the cores available after the margin (availableCores < 0: the cost grew, or a neighbour).
+   */
+  get over(): boolean {
+    return this.shed.level > 0 || (this.config.ADMISSION === 'measured' && !!this.cpu && (this.capacity?.availableCores ?? 0) < 0);
+  }
+
+  /** The running streams and when each started here (ms). */
+  streamsSince(): Array<{ streamKey: string; since: number }> {
+    return [...this.streams].map((t) => ({ streamKey: t.s.streamKey, since: t.since }));
   }
 
   /**

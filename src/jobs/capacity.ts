@@ -71,13 +71,38 @@ export interface CpuTimes {
   total: number;
 }
 
-/** "cpu  user nice system idle iowait irq softirq steal guest guest_nice" → idle (+iowait) and total (guest time is inside user). */
-export function parseProcStat(text: string): CpuTimes | null {
-  const line = text.split('\n').find((l) => l.startsWith('cpu '));
-  if (!line) return null;
-  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return null;
-  return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+/**
+ * "cpu  user nice system idle iowait irq softirq steal guest guest_nice" → idle (+iowait) and
+ * total (guest time is inside user). With `cpus` (the CPUs this process may run on), the sum of
+ * those CPUs' own lines: a worker pinned to some cores (taskset, a cpuset) measures what they
+ * have left, not the whole machine.
+ */
+export function parseProcStat(text: string, cpus?: readonly number[]): CpuTimes | null {
+  const wanted = cpus?.length ? new Set(cpus.map((c) => `cpu${c}`)) : new Set(['cpu']);
+  const sum = { idle: 0, total: 0, lines: 0 };
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (!wanted.has(f[0])) continue;
+    const n = f.slice(1, 9).map(Number);
+    if (n.length < 4 || n.some((x) => !Number.isFinite(x))) return null;
+    sum.idle += n[3] + (n[4] ?? 0);
+    sum.total += n.reduce((a, b) => a + b, 0);
+    sum.lines += 1;
+  }
+  return sum.lines ? { idle: sum.idle, total: sum.total } : null;
+}
+
+/** /proc/self/status's "Cpus_allowed_list:\t0-2,4" → [0, 1, 2, 4]; null when absent or odd (at most 4096 CPUs). */
+export function parseCpuList(status: string): number[] | null {
+  const m = /^Cpus_allowed_list:\s*([\d,\s-]+)$/m.exec(status);
+  if (!m) return null;
+  const out: number[] = [];
+  for (const part of m[1].trim().split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a > b || b > 4095) return null;
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return out.length ? out : null;
 }
 
 /** /proc/<pid>/stat → [ppid, utime + stime in ticks]; the command name may hold spaces and parentheses. */

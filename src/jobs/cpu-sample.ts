@@ -1,10 +1,11 @@
-// What the machine has left and what this worker takes, from /proc (Linux): the machine's idle
-// share from /proc/stat, and the CPU time of this process and of every process below it (the
+// What the machine has left and what this worker takes, from /proc (Linux): the idle share of
+// the CPUs this process may run on (its affinity: all of them unless pinned) from /proc/stat,
+// and the CPU time of this process and of every process below it (the
 // FFmpeg encoders and copy outputs), over a sliding window of a few seconds. Elsewhere (no
 // /proc) it reports nothing and admission falls back to WORKER_CONCURRENCY alone.
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { parsePidStat, parseProcStat, type CpuTimes } from './capacity.js';
+import { parseCpuList, parsePidStat, parseProcStat, type CpuTimes } from './capacity.js';
 
 /** Clock ticks per second of /proc's counters (USER_HZ): 100 on every Linux we run on. */
 const TICKS = 100;
@@ -51,6 +52,8 @@ async function readTree(root: number): Promise<Map<number, number>> {
 export class CpuSampler {
   private readonly samples: Sample[] = [];
   readonly cores = os.availableParallelism();
+  /** The CPUs this process may run on (read once; undefined: not read yet, null: unknown, the total line). */
+  private cpus: number[] | null | undefined;
 
   constructor(
     private readonly windowMs = 5000,
@@ -59,8 +62,13 @@ export class CpuSampler {
 
   /** Take a sample; the window over the last `windowMs` (null until two samples exist, or without /proc). */
   async sample(now = Date.now()): Promise<CpuWindow | null> {
+    if (this.cpus === undefined) {
+      const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '');
+      // Only a list that matches the cores counted (availableParallelism reads the same affinity).
+      this.cpus = ((l) => (l && l.length === this.cores ? l : null))(parseCpuList(status));
+    }
     const stat = await fs.readFile('/proc/stat', 'utf8').catch(() => null);
-    const machine = stat ? parseProcStat(stat) : null;
+    const machine = stat ? parseProcStat(stat, this.cpus ?? undefined) : null;
     if (!machine) return null;
     const tree = await readTree(this.root).catch(() => new Map<number, number>());
     this.samples.push({ at: now, machine, tree });

@@ -1,6 +1,7 @@
 // The worker role: consumes the three queues, runs start jobs (one per live stream), answers
 // stop and status jobs, heartbeats, keeps unowned streams' health honest (reaper), runs the
-// reconciler when it has the requested streams, and hands its streams over when told to stop.
+// reconciler when it has the requested streams, and hands its streams over when told to stop, or
+// one of them when it has been over its headroom for a while (rebalancer.ts).
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,7 @@ import { SceneFeeds, pollShowSettings } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
 import { observePickup, trackQueues, trackWorker } from '../metrics/index.js';
 import { NO_CAPACITY, WorkerLoad } from './admission.js';
+import { Rebalancer } from './rebalancer.js';
 import { writeBeat } from '../streams/worker-beats.js';
 import type { StartPayload } from '../streams/schema.js';
 
@@ -62,6 +64,7 @@ export class WorkerRuntime {
   private offDestControl: Unsubscribe | null = null;
   /** Issue 13: what the streams cost, the headroom, the shed level. */
   readonly load: WorkerLoad;
+  readonly rebalancer: Rebalancer;
   /** Tasks refused for lack of capacity (logged once each). */
   private readonly declined = new Set<string>();
 
@@ -75,6 +78,15 @@ export class WorkerRuntime {
     this.redis = conns.redis;
     this.subscriber = conns.sub;
     this.load = new WorkerLoad(config, () => this.active);
+    this.rebalancer = new Rebalancer({
+      redis: this.redis,
+      workerId: this.workerId,
+      heartbeatTtlSeconds: config.HEARTBEAT_TTL_SECONDS,
+      graceMs: config.REBALANCE_GRACE_SECONDS * 1000,
+      load: this.load,
+      jobs: () => this.jobs.keys(),
+      sender: () => this.sender,
+    });
     this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber }, { show: pollShowSettings(config) });
   }
 
@@ -123,6 +135,8 @@ export class WorkerRuntime {
     q.start.process(this.config.WORKER_CONCURRENCY, async (job): Promise<StartResult> => {
       observePickup(q.start.name, job);
       const payload = JOBS.start.schema.parse(job.data);
+      // Handed away by rebalancing a moment ago: back to the queue (on 'succeeded'), for another worker.
+      if (this.rebalancer.refuses(payload.taskId)) return { streamKey: payload.streamKey, taskId: payload.taskId, outcome: 'skipped', reason: 'handed away by this worker (rebalancing)' };
       // A stream that has been on air before (its state has started_at) is resumed, not new.
       const resumed = await this.wasOnAir(payload);
       // Checked and counted in one go (no await between), so two jobs at once cannot both take the last room.
@@ -138,6 +152,11 @@ export class WorkerRuntime {
         this.jobs.delete(streamJob);
         this.active -= 1;
       }
+    });
+    // After bee-queue has finished a start job (its id free again): a handed-away task goes back to the queue.
+    q.start.on('succeeded', (job) => {
+      const p = JOBS.start.schema.safeParse(job.data);
+      if (p.success) void this.rebalancer.finished(p.data).catch(() => {});
     });
     q.stop.process(4, async (job) => {
       observePickup(q.stop.name, job);
@@ -158,7 +177,10 @@ export class WorkerRuntime {
 
     await this.beat();
     this.timers.push(every(3000, () => this.beat()));
-    if (this.load.measuring) this.timers.push(every(2000, () => this.load.tick()));
+    if (this.load.measuring) this.timers.push(every(2000, async () => {
+      await this.load.tick();
+      await this.rebalancer.tick();
+    }));
     this.timers.push(trackWorker({ workerId: this.workerId, snapshot: () => this.load.snapshot(), counts: this.load.counts }));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
     if (this.opts.requested) {

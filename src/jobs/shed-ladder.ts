@@ -1,35 +1,44 @@
 // Even degradation when the machine is squeezed anyway (issue 13): when a worker's streams do
 // not keep their frame rate, load is shed in a fixed order, the same for every stream of the
-// worker, and restored in reverse once the CPU is back. Pure: shed.ts applies the levels.
+// worker, and restored in reverse once the CPU is back. Pure: admission.ts applies the levels.
 //
-// The ladder: 0 full rate; 1 the previews at half their rate; 2, 3, 4 the broadcast rendered at
-// 5/6, 2/3, 1/2 of its rate (30 → 25 → 20 → 15 fps), previews still halved. The broadcast keeps
-// its declared rate for the platform: frames not rendered are the previous one sent again
-// (a duplicate costs FFmpeg little and the render nothing).
+// The ladder: 0 full rate; 1 the previews at half their rate; 2 the scenes' optional effects off
+// as well (the poll's swaying background, the light along its bars, the confetti: ~1.2-2.3 ms of
+// a 1280×720 frame's ~15-22 ms on the 2-core reference machine, bench/poll-scene.ts EFFECTS=off);
+// 3, 4, 5 the broadcast rendered at 5/6, 2/3, 1/2 of its rate (30 → 25 → 20 → 15 fps). The
+// broadcast keeps its declared rate for the platform: frames not rendered are the previous one
+// sent again (a duplicate costs FFmpeg little and the render nothing).
+import type { RenderRates } from '../render/pipeline.js';
 
-export const MAX_SHED_LEVEL = 4;
-const RENDER_SHARE = [1, 1, 5 / 6, 2 / 3, 1 / 2];
+export const MAX_SHED_LEVEL = 5;
+/** The first level without the optional scene effects. */
+export const EFFECTS_OFF_LEVEL = 2;
+const RENDER_SHARE = [1, 1, 1, 5 / 6, 2 / 3, 1 / 2];
 
-export interface Rates {
-  /** Frames actually rendered per second (the rest are repeats). */
-  renderFps: number;
-  previewFps: number;
-}
+/** Frames actually rendered per second (the rest are repeats), previews per second, the scene's optional effects. */
+export type Rates = Required<RenderRates>;
+
+const clampLevel = (level: number) => Math.max(0, Math.min(MAX_SHED_LEVEL, Math.round(level)));
 
 /** The rates of one stream at a shed level. */
 export function ratesAt(level: number, nominal: { broadcastFps: number; previewFps: number }): Rates {
-  const l = Math.max(0, Math.min(MAX_SHED_LEVEL, Math.round(level)));
+  const l = clampLevel(level);
   return {
     renderFps: Math.max(1, Math.round(nominal.broadcastFps * RENDER_SHARE[l])),
     previewFps: l >= 1 ? Math.max(1, Math.round(nominal.previewFps / 2)) : nominal.previewFps,
+    effects: l < EFFECTS_OFF_LEVEL,
   };
 }
 
-/** The share of a stream's cost that a level saves, roughly (render ≈ 2/3 of a stream's CPU, preview ≈ 1/10). */
+/**
+ * The share of a stream's cost left at a level, roughly: render ≈ 2/3 of a stream's CPU, the
+ * halved preview saves ≈ 1/20, the effects ≈ 1/10 of the render (measured, see above).
+ */
 export function costShare(level: number): number {
-  const l = Math.max(0, Math.min(MAX_SHED_LEVEL, level));
+  const l = clampLevel(level);
   const preview = l >= 1 ? 0.05 : 0;
-  return 1 - preview - (1 - RENDER_SHARE[l]) * 0.66;
+  const effects = l >= EFFECTS_OFF_LEVEL ? 0.1 * 0.66 * RENDER_SHARE[l] : 0;
+  return 1 - preview - effects - (1 - RENDER_SHARE[l]) * 0.66;
 }
 
 export interface ShedState {
@@ -101,7 +110,11 @@ export function nextShed(s: ShedState, i: ShedInput, t = SHED_TUNING): ShedState
 }
 
 export function describeLevel(level: number, nominal: { broadcastFps: number; previewFps: number }): string {
-  if (level <= 0) return 'full rate';
-  const r = ratesAt(level, nominal);
-  return level === 1 ? `previews at ${r.previewFps} fps` : `broadcast rendered at ${r.renderFps} fps (declared ${nominal.broadcastFps}), previews at ${r.previewFps} fps`;
+  const l = clampLevel(level);
+  if (l <= 0) return 'full rate';
+  const r = ratesAt(l, nominal);
+  const parts = [`previews at ${r.previewFps} fps`];
+  if (!r.effects) parts.unshift('scene effects off');
+  if (l > EFFECTS_OFF_LEVEL) parts.unshift(`broadcast rendered at ${r.renderFps} fps (declared ${nominal.broadcastFps})`);
+  return parts.join(', ');
 }

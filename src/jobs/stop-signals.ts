@@ -14,7 +14,7 @@ import { holdLease } from '../streams/lease.js';
 const logger = log('STREAMING-TASK');
 
 /** Why a stream stops; a stream that lost its lease or its hash leaves its state to the new owner. */
-export type StopReason = 'requested' | 'shutdown' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed';
+export type StopReason = 'requested' | 'shutdown' | 'rebalance' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed';
 
 export function handedOver(reason: string): boolean {
   return reason === 'lease lost' || reason === 'replaced by another task';

@@ -32,8 +32,9 @@ export async function settleStreamEnd(ctx: StartContext, p: StartPayload, e: Str
     logger.warn(`stream ${e.who}: ${e.stopReason}; leaving its state to the new owner`);
   } else if (!e.failure && !endsRequest(e.stopReason)) {
     // Shutting down: the stream stays requested (handOver() enqueued it again; if that failed,
-    // the reconciler will). Its state stays for the next owner.
-    await releaseLease(redis, key, workerId).catch(() => {});
+    // the reconciler will). Its state stays for the next owner. Rebalancing keeps the lease: the
+    // runtime releases it as it enqueues the task again (its TTL ends it if that never comes).
+    if (e.stopReason !== 'rebalance') await releaseLease(redis, key, workerId).catch(() => {});
     logger.info(`stream ${e.who} left to another worker (${e.reason})`);
   } else {
     if (e.failure) await updateState(redis, key, p.taskId, { last_error: e.failure, frames: e.frames, dropped: e.dropped }).catch(() => {});

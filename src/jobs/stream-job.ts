@@ -2,7 +2,8 @@
 // claim() takes the task's lease and marks it ours; run() renders (its own thread) and publishes
 // until a stop signal (stop-signals.ts); heartbeat() polls the stop sources and writes health and
 // counters; release() settles what the end leaves (stream-end.ts); handOver() (worker shutting
-// down) releases the lease and enqueues the task again before FFmpeg ends, for another worker.
+// down) releases the lease and enqueues the task again before FFmpeg ends, for another worker,
+// or (rebalancing) stops the stream here and leaves the lease and the enqueue to the runtime.
 import os from 'node:os';
 import { log, errMessage, redactKey } from '../logger.js';
 import { keys } from '../keys.js';
@@ -24,7 +25,7 @@ import type { DestinationConfig } from '../streams/destinations.js';
 const logger = log('STREAMING-TASK');
 
 export class StreamJob {
-  private readonly key: string;
+  readonly key: string;
   private readonly who: string;
   private readonly ttlMs: number;
   private readonly base: { streamKey: string; taskId: string };
@@ -48,7 +49,7 @@ export class StreamJob {
 
   constructor(
     private readonly ctx: StartContext,
-    private readonly p: StartPayload,
+    readonly p: StartPayload,
   ) {
     this.key = p.streamKey;
     this.who = redactKey(p.streamKey);
@@ -218,7 +219,7 @@ export class StreamJob {
     const failure = this.failure;
     const s = this.pipeline?.stats() ?? { frames: 0, dropped: 0 };
     const bs = this.pipeline?.broadcast();
-    const reason = failure ? `failed: ${failure}` : stopReason === 'shutdown' ? 'handed over (worker shutting down)' : stopReason;
+    const reason = failure ? `failed: ${failure}` : stopReason === 'shutdown' ? 'handed over (worker shutting down)' : stopReason === 'rebalance' ? 'handed over (rebalancing)' : stopReason;
     await settleStreamEnd(this.ctx, this.p, {
       who: this.who,
       stopReason,
@@ -242,22 +243,25 @@ export class StreamJob {
    * heartbeat stops renewing the lease (an in-flight renewal is awaited), the lease is released
    * and the task enqueued again under its own id; then the stream stops here ('shutdown'),
    * leaving its state and its request in place. Without another worker the job waits in the
-   * queue (or the reconciler enqueues it) until a worker starts again.
+   * queue (or the reconciler enqueues it) until a worker starts again. Rebalancing (`jobs` null):
+   * the stream stops ('rebalance') still holding its lease; rebalancer.ts does the rest.
    */
-  async handOver(jobs: JobSender): Promise<void> {
+  async handOver(jobs: JobSender | null, to = 'another worker'): Promise<void> {
     if (this.signals.reason || this.handingOver) return;
     this.handingOver = true;
     const { redis, workerId } = this.ctx;
     try {
-      await Promise.all([this.beating.catch(() => {}), this.lease?.stop()]);
-      await updateState(redis, this.key, this.p.taskId, { last_error: `handed over by worker ${workerId} (shutting down)`, queued_at: Date.now() / 1000 });
-      await releaseLease(redis, this.key, workerId);
-      await jobs.requeue(this.p);
-      logger.info(`stream ${this.who} handed over: task ${this.p.taskId} enqueued again`);
+      await Promise.all([this.beating.catch(() => {}), jobs && this.lease?.stop()]);
+      await updateState(redis, this.key, this.p.taskId, { last_error: `handed over by worker ${workerId} (${jobs ? 'shutting down' : `rebalancing to ${to}`})`, queued_at: Date.now() / 1000 });
+      if (jobs) {
+        await releaseLease(redis, this.key, workerId);
+        await jobs.requeue(this.p);
+        logger.info(`stream ${this.who} handed over: task ${this.p.taskId} enqueued again`);
+      }
     } catch (err) {
       logger.warn(`could not hand stream ${this.who} over (the reconciler will enqueue it again): ${errMessage(err)}`);
     }
-    this.signals.stop('shutdown');
+    this.signals.stop(jobs ? 'shutdown' : 'rebalance');
   }
 
   /** The fields of this job's log lines (the logger redacts `stream`). */

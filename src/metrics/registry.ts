@@ -135,11 +135,14 @@ gauge('sf_worker_cpu_available_cores', 'Cores left for new streams on the worker
 gauge('sf_worker_stream_cost_cores', 'Cores one stream costs on the worker (measured, configured or the default).', ['worker'], () =>
   workers((w): [Labels, number] => [{ worker: w.workerId }, w.snapshot().costPerStream]),
 );
-gauge('sf_worker_shed_level', 'Load shed on the worker: 0 full rate, 1 previews slowed, 2-4 every broadcast rendered at a lower rate.', ['worker'], () =>
+gauge('sf_worker_shed_level', 'Load shed on the worker: 0 full rate, 1 previews slowed, 2 scene effects off too, 3-5 every broadcast rendered at a lower rate.', ['worker'], () =>
   workers((w): [Labels, number] => [{ worker: w.workerId }, w.snapshot().shedLevel]),
 );
 counter('sf_worker_shed_steps_total', 'Shed-level changes on the worker, by direction (up: shed, down: restored).', ['worker', 'direction'], () =>
   workers((w): Array<[Labels, number]> => [[{ worker: w.workerId, direction: 'up' }, w.counts.shedUp], [{ worker: w.workerId, direction: 'down' }, w.counts.shedDown]]).flat(),
+);
+counter('sf_worker_handovers_total', 'Streams the worker handed to another worker with room after being over its headroom for REBALANCE_GRACE_SECONDS (rebalancing).', ['worker'], () =>
+  workers((w): [Labels, number] => [{ worker: w.workerId }, w.counts.handovers]),
 );
 counter('sf_admission_refused_total', 'Start jobs the worker did not claim for lack of capacity (the stream waits with "no capacity").', ['worker'], () =>
   workers((w): [Labels, number] => [{ worker: w.workerId }, w.counts.refused]),

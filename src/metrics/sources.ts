@@ -25,11 +25,11 @@ export interface ViewerSource {
   (): { streamDetails: Array<{ streamKey: string; viewers: number }> };
 }
 
-/** A worker's load (issue 13): its headroom and shed level, and its refusal and shed-step counts. */
+/** A worker's load (issue 13): its headroom and shed level, and its refusal, shed-step and handover counts. */
 export interface WorkerSource {
   workerId: string;
   snapshot(): { headroom: number; cpuAvailable: number | null; costPerStream: number; shedLevel: number };
-  counts: { refused: number; shedUp: number; shedDown: number };
+  counts: { refused: number; shedUp: number; shedDown: number; handovers: number };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

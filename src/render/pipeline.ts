@@ -26,6 +26,14 @@ export interface PipelineOptions {
   afterFrame?: () => void;
 }
 
+/** What shed load sets (issue 13): frames rendered per second, previews per second, the scene's optional effects. */
+export interface RenderRates {
+  renderFps: number;
+  previewFps: number;
+  /** Absent: unchanged. */
+  effects?: boolean;
+}
+
 export interface PipelineStats {
   frames: number;
   dropped: number;
@@ -43,6 +51,7 @@ export class RenderPipeline {
   /** Frames rendered per second (issue 13's shed load); the other ticks send the last frame again. */
   private renderFps = 0;
   private lastFrame: Buffer | null = null;
+  private effects = true;
   private nextPreviewMs = 0;
   private encoding = false;
   private frames = 0;
@@ -72,11 +81,13 @@ export class RenderPipeline {
 
   /**
    * Shed load (issue 13): render `renderFps` frames a second and send the last one again on the
-   * other ticks, so the broadcast keeps its declared rate; previews at `previewFps`.
+   * other ticks, so the broadcast keeps its declared rate; previews at `previewFps`; the scene
+   * draws its optional effects or not.
    */
-  setRates(r: { renderFps: number; previewFps: number }): void {
+  setRates(r: RenderRates): void {
     this.renderFps = r.renderFps >= this.loop.fps ? 0 : Math.max(1, r.renderFps);
     this.previewPeriodMs = 1000 / Math.max(1, r.previewFps);
+    if (r.effects !== undefined) this.effects = r.effects;
   }
 
   /** Data for the scene, handed in from outside (whenever it changes; the latest wins). */
@@ -117,6 +128,7 @@ export class RenderPipeline {
       startedMs: o.startedMs,
       streamKey: o.streamKey,
       fps: this.loop.fps,
+      effects: this.effects,
     };
     try {
       o.scene.draw(ctx, info, this.sceneState?.frame(dueMs));

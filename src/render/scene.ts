@@ -15,6 +15,11 @@ export interface FrameInfo {
   startedMs: number;
   streamKey: string;
   fps: number;
+  /**
+   * Optional effects (issue 13's shed ladder): false skips what only decorates and costs render
+   * time (the poll's swaying background, the light along its bars, the confetti). Absent: on.
+   */
+  effects?: boolean;
 }
 
 /** One stream's state of a live-data scene. */

@@ -1,6 +1,7 @@
 // Messages between a stream's render thread and the start job that owns it.
 import type { FfmpegSupervisorOptions, FfmpegHealth } from './ffmpeg/supervisor.js';
 import type { Destination, OutputStatus } from './ffmpeg/copy-output.js';
+import type { RenderRates } from './pipeline.js';
 
 /**
  * Everything a thread needs to run a stream's broadcast (plain data: it crosses threads): the
@@ -60,5 +61,5 @@ export type ToThread =
   | { type: 'scene-data'; data: unknown }
   /** The broadcast's destinations are now these (by id); the others go on untouched. */
   | { type: 'destinations'; list: Destination[] }
-  /** Shed load (issue 13): frames rendered per second (the broadcast repeats the last one between them) and the previews' rate. */
-  | { type: 'rates'; renderFps: number; previewFps: number };
+  /** Shed load (issue 13): frames rendered per second (the broadcast repeats the last one between them), the previews' rate, the scene's optional effects. */
+  | ({ type: 'rates' } & RenderRates);

@@ -2,7 +2,7 @@
 // keeps its counters and its broadcast's health.
 import type { Worker } from 'node:worker_threads';
 import { log, redactKey } from '../logger.js';
-import type { PipelineStats } from './pipeline.js';
+import type { PipelineStats, RenderRates } from './pipeline.js';
 import type { Destination } from './ffmpeg/copy-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
 import { startRenderThread } from './thread-pool.js';
@@ -112,7 +112,7 @@ export class ThreadedPipeline {
   }
 
   /** Shed load (issue 13): the rates the thread renders and previews at (RenderPipeline.setRates). */
-  setRates(rates: { renderFps: number; previewFps: number }): void {
+  setRates(rates: RenderRates): void {
     if (!this.worker || this.stopping) return;
     const msg: ToThread = { type: 'rates', ...rates };
     this.worker.postMessage(msg);

@@ -7,11 +7,12 @@ import { checkScreen, destinationId, destinationInput, screenIdSchema, startPara
 import { addDestination, removeDestination } from '../streams/control.js';
 import { destinationViews } from '../streams/destinations.js';
 import { readState, toStatus, type StreamStatus } from '../streams/state.js';
-import { notFound } from '../errors.js';
+import { AppError, conflict, notFound } from '../errors.js';
 import { startStream, stopStream } from '../streams/control.js';
 import { listActive } from '../streams/state.js';
 import { jobSender, type Queues } from '../jobs/producer.js';
 import type { RequestedStreams } from '../streams/requested.js';
+import { NO_CAPACITY, clusterHasRoom } from '../streams/worker-beats.js';
 import { parse } from './parse.js';
 
 export const createBody = z.strictObject({
@@ -19,6 +20,8 @@ export const createBody = z.strictObject({
   screenId: screenIdSchema.optional(),
   streamKey: streamKeySchema,
   ...startParams,
+  /** false: when no worker has room now, refuse (503 + Retry-After) instead of waiting (202). */
+  wait: z.boolean().optional(),
 });
 
 export const deleteQuery = z.strictObject({ streamKey: streamKeySchema });
@@ -51,6 +54,18 @@ export interface StreamsApiDeps {
   defaultScreen?: string;
   /** The requested streams (PostgreSQL): a start is recorded there, a stop forgets it. */
   requested?: RequestedStreams;
+  /**
+   * ADMISSION=measured (issue 13): a start is answered at once by the workers' advertised room
+   * (their heartbeats): 201 with room, 202 waiting without, 503 when the caller said `wait: false`.
+   */
+  admission?: { heartbeatTtlSeconds: number; retryAfterSeconds: number };
+}
+
+/** 503 for a start that would wait and was asked not to: nothing was reserved, recorded or enqueued. */
+function noCapacity(retryAfter: number): AppError {
+  const e = new AppError(503, 'no_capacity', `no worker has room for another stream now; nothing was started (retry after ${retryAfter} s, or send wait: true to queue it)`, { health: 'waiting', reason: NO_CAPACITY });
+  e.retryAfter = retryAfter;
+  return e;
 }
 
 export function streamsApiRouter(d: StreamsApiDeps): Router {
@@ -89,10 +104,20 @@ export function streamsApiRouter(d: StreamsApiDeps): Router {
   });
 
   r.post('/api/stream', d.requireToken, async (req, res) => {
-    const body = parse(createBody, req.body);
+    const { wait, ...body } = parse(createBody, req.body);
     const screenId = checkScreen(body.screenId ?? d.defaultScreen ?? 'poll');
-    const { taskId } = await startStream(d.redis, jobs, { ...body, screenId }, d.requested);
-    res.status(201).json({ success: true, streamKey: body.streamKey, screenId, taskId });
+    const room = d.admission ? await clusterHasRoom(d.redis, d.admission.heartbeatTtlSeconds) : true;
+    if (!room && wait === false) {
+      // An active stream is a conflict whatever the capacity (what a start of it answers anyway).
+      const current = await readState(d.redis, body.streamKey);
+      if (current?.active === 'true') throw conflict(`stream ${body.streamKey} is already active`, toStatus(body.streamKey, current));
+      throw noCapacity(d.admission!.retryAfterSeconds);
+    }
+    const { taskId } = await startStream(d.redis, jobs, { ...body, screenId }, d.requested, room ? {} : { waiting: NO_CAPACITY });
+    const started = { success: true, streamKey: body.streamKey, screenId, taskId };
+    // 202: accepted and requested; it starts by itself when a worker has room (parity: 201 with room).
+    if (room) res.status(201).json(started);
+    else res.status(202).json({ ...started, health: 'waiting', reason: NO_CAPACITY });
   });
 
   r.delete('/api/stream', d.requireToken, async (req, res) => {

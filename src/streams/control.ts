@@ -49,6 +49,8 @@ export async function startStream(
   jobs: JobSender,
   r: StartRequest,
   requested?: RequestedStreams,
+  /** The stream is known to wait (no worker has room, issue 13): its state says so from the start. */
+  opts: { waiting?: string } = {},
 ): Promise<{ taskId: string }> {
   const taskId = crypto.randomUUID();
   const now = Date.now() / 1000;
@@ -60,7 +62,8 @@ export async function startStream(
     quality: r.quality,
     stream_key: r.streamKey,
     screen_id: r.screenId,
-    health: 'queued',
+    health: opts.waiting ? 'waiting' : 'queued',
+    ...(opts.waiting ? { last_error: opts.waiting } : {}),
     requested_at: now,
     frames: 0,
     dropped: 0,

@@ -1,8 +1,12 @@
 // A worker's heartbeat record, `sf:worker:{id}` (JSON, TTL HEARTBEAT_TTL_SECONDS), beside its
 // score in `sf:workers`: written by the worker runtime every 3 s, read by /api/health and the
-// dashboard. One owner for both sides. Issue 13 adds the worker's capacity to it.
+// dashboard. One owner for both sides. Issue 13 adds the worker's capacity to it, which the web
+// role reads to answer a start at once (roomFor) and a worker to find where to hand a stream.
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+
+/** The reason a stream waits when no worker has room (state hash `last_error`, the API's 202 and 503). */
+export const NO_CAPACITY = 'no capacity';
 
 export interface WorkerCapacity {
   /** measured: admission by the CPU headroom; off: WORKER_CONCURRENCY alone. */
@@ -16,7 +20,7 @@ export interface WorkerCapacity {
   othersCores: number | null;
   /** Cores one stream costs (measured, configured, or the default). */
   costPerStream: number;
-  /** 0 full rate; 1 previews slowed; 2-4 every broadcast rendered at a lower rate (jobs/shed-ladder.ts). */
+  /** 0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate (jobs/shed-ladder.ts). */
   shedLevel: number;
 }
 
@@ -53,4 +57,13 @@ export async function readBeats(redis: Redis, ttlSeconds: number, now = Date.now
     }
   });
   return out;
+}
+
+/**
+ * Does a live worker advertise room for one more stream (headroom ≥ 1 in its heartbeat)? A beat
+ * without a capacity record (a worker from before issue 13) counts as room: it takes jobs by
+ * WORKER_CONCURRENCY alone. No live worker: no room.
+ */
+export async function clusterHasRoom(redis: Redis, ttlSeconds: number, now = Date.now()): Promise<boolean> {
+  return (await readBeats(redis, ttlSeconds, now)).some((b) => !b.capacity || b.capacity.headroom >= 1);
 }

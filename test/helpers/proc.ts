@@ -18,9 +18,11 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnEntry(entry: string, env: Record<string, string>): Proc {
+/** `cpus`: run pinned to these CPUs (`taskset -c 0`, which execs node: same pid, its children inherit the pinning). */
+export function spawnEntry(entry: string, env: Record<string, string>, opts: { cpus?: string } = {}): Proc {
   const args = entry.endsWith('.js') ? [path.join(ROOT, entry)] : ['--import', 'tsx', path.join(ROOT, entry)];
-  const child = spawn(process.execPath, args, {
+  const [cmd, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, {
     cwd: ROOT,
     env: { ...process.env, LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,8 +72,12 @@ export async function spawnWeb(env: Record<string, string>, opts: { built?: bool
   return Object.assign(p, { port, url: `http://127.0.0.1:${port}` });
 }
 
-export async function spawnWorker(env: Record<string, string>, opts: { built?: boolean } = {}): Promise<Proc & { workerId: string }> {
-  const p = spawnEntry(entry('worker', opts.built), { ...env, LOG_LEVEL: 'info' });
-  const m = await p.waitFor(/worker (\S+) ready/);
+export async function spawnWorker(env: Record<string, string>, opts: { built?: boolean; cpus?: string } = {}): Promise<Proc & { workerId: string }> {
+  const p = spawnEntry(entry('worker', opts.built), { ...env, LOG_LEVEL: 'info' }, { cpus: opts.cpus });
+  // One core of a busy machine starts a worker slowly; one that never gets ready is not left behind.
+  const m = await p.waitFor(/worker (\S+) ready/, opts.cpus ? 60_000 : 15_000).catch(async (err) => {
+    await p.kill('SIGKILL');
+    throw err;
+  });
   return Object.assign(p, { workerId: m[1] });
 }

@@ -53,13 +53,18 @@ function gradientImage(w: number, h: number, c0: string, c1: string): Image | nu
   return image;
 }
 
-/** The gradient and two slashes of colour that sway slowly: the picture is never still. */
-export function drawBackground(ctx: SKRSContext2D, w: number, h: number, t: number, theme: Theme): void {
+/**
+ * The gradient and two slashes of colour that sway slowly: the picture is never still. The
+ * slashes are an optional effect (`effects` false: the gradient alone): two translucent fills
+ * across the frame, blended pixel by pixel.
+ */
+export function drawBackground(ctx: SKRSContext2D, w: number, h: number, t: number, theme: Theme, effects = true): void {
   const [c0, c1 = c0] = theme.background;
   const image = gradientImage(w, h, c0, c1);
   // The image covers (0,0)-(w,h) in user space, exactly as the gradient's fillRect would.
   if (image) ctx.drawImage(image, 0, 0, w, h);
   else fillGradient(ctx, w, h, c0, c1);
+  if (!effects) return;
   const slash = (x: number, width: number, alpha: number) => {
     ctx.globalAlpha = alpha;
     ctx.beginPath();
@@ -96,9 +101,10 @@ export interface RowsLayout {
 /**
  * One row per option, sharing the height between them so 2, 3 or 4 options fill the area: a key
  * badge, the label (two lines when the row has room), votes and percentage, and the bar with a
- * light sweeping along it. In the reveal, `winners` glow and the others fade by `dim` (0..1).
+ * light sweeping along it (an optional effect: not when `effects` is false). In the reveal,
+ * `winners` glow and the others fade by `dim` (0..1).
  */
-export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t: number, reveal?: { winners: Set<string>; dim: number; pulse: number }): void {
+export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t: number, reveal?: { winners: Set<string>; dim: number; pulse: number }, effects = true): void {
   const { u } = L;
   const rowH = (L.bottom - L.top) / Math.max(1, rows.length);
   const blockH = Math.min(rowH - 16 * u, 170 * u);
@@ -161,6 +167,7 @@ export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t
       ctx.fillStyle = o.colour;
       roundRect(ctx, trackX, barY, fillW, barH, barH / 2);
       ctx.fill();
+      if (!effects) return;
       // A soft light runs along the bar every few seconds, each bar a little after the last.
       const phase = ((t / 2600 + i * 0.18) % 1.4) - 0.2;
       const sx = trackX + phase * fillW;

@@ -133,11 +133,13 @@ export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneDat
   const pad = Math.round(56 * u);
   const theme = data.theme ?? DEFAULT_THEME;
   const poll = data.poll;
-  drawBackground(ctx, w, h, t, theme);
+  // Optional effects (shed when the worker is short of CPU): the background's slashes, the bars' light, the confetti.
+  const effects = info.effects !== false;
+  drawBackground(ctx, w, h, t, theme, effects);
   const phase = poll ? pollPhase({ endsAt: poll.endsAt, closedAt: poll.closedAt ?? null, revealAt: poll.revealAt, revealUntil: poll.revealUntil }, t) : null;
   const reveal = phase === 'reveal' && poll?.revealAt ? t - Date.parse(poll.revealAt) : null;
   // Behind everything: confetti never covers the QR code or the text.
-  if (reveal !== null && poll?.winner) drawConfetti(ctx, w, h, u, reveal, theme.optionColours);
+  if (effects && reveal !== null && poll?.winner) drawConfetti(ctx, w, h, u, reveal, theme.optionColours);
 
   let right: { text: string; urgent: boolean } | null = null;
   if (poll && phase === 'voting' && poll.endsAt) {
@@ -194,7 +196,7 @@ export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneDat
   const top = qTop + lines.length * size * 1.15 + 22 * u;
   const footH = 76 * u;
   drawRows(ctx, rows, { x: pad, width: contentR - pad, top, bottom: h - footH - 14 * u, u }, t,
-    reveal !== null ? { winners, dim: Math.min(1, reveal / 600), pulse: 0.5 + 0.5 * Math.sin(reveal / 180) } : undefined);
+    reveal !== null ? { winners, dim: Math.min(1, reveal / 600), pulse: 0.5 + 0.5 * Math.sin(reveal / 180) } : undefined, effects);
 
   const footY = h - footH / 2 - 14 * u;
   if (reveal !== null) {
