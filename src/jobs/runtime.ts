@@ -23,6 +23,7 @@ import { SceneFeeds, pollShowSettings } from './scene-feeds.js';
 import { StreamJob } from './stream-job.js';
 import { observePickup, trackQueues, trackWorker } from '../metrics/index.js';
 import { NO_CAPACITY, WorkerLoad } from './admission.js';
+import { PreviewRates } from './preview-rates.js';
 import { writeBeat } from '../streams/worker-beats.js';
 import type { StartPayload } from '../streams/schema.js';
 
@@ -61,6 +62,8 @@ export class WorkerRuntime {
   private offDestControl: Unsubscribe | null = null;
   /** Issue 13: what the streams cost, the headroom, the shed level. */
   readonly load: WorkerLoad;
+  /** Issue 14: previews of streams nobody watches at PREVIEW_IDLE_FPS. */
+  private readonly previews: PreviewRates;
   /** Tasks refused for lack of capacity (logged once each). */
   private readonly declined = new Set<string>();
 
@@ -74,6 +77,7 @@ export class WorkerRuntime {
     this.redis = conns.redis;
     this.subscriber = conns.sub;
     this.load = new WorkerLoad(config, () => this.active);
+    this.previews = new PreviewRates(this.redis, config.PREVIEW_IDLE_FPS);
     this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber }, { show: pollShowSettings(config) });
   }
 
@@ -105,7 +109,7 @@ export class WorkerRuntime {
         };
       },
       requested: this.opts.requested,
-      onPipeline: (s) => this.load.register(s),
+      onPipeline: (s) => this.previews.register(s, (gated) => this.load.register(gated)),
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -154,6 +158,7 @@ export class WorkerRuntime {
     await this.beat();
     this.timers.push(every(3000, () => this.beat()));
     if (this.load.measuring) this.timers.push(every(2000, () => this.load.tick()));
+    this.timers.push(every(1000, () => this.previews.check(), { skipWhen: () => this.redis.status !== 'ready' }));
     this.timers.push(trackWorker({ workerId: this.workerId, snapshot: () => this.load.snapshot(), counts: this.load.counts }));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
     if (this.opts.requested) {

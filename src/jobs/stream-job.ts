@@ -199,6 +199,9 @@ export class StreamJob {
       heartbeat_at: Date.now() / 1000,
       frames: s.frames,
       dropped: s.dropped,
+      // Issue 14: the preview rate now (lower while nobody watches) and the previews made.
+      preview_fps: pipeline.previewFps ?? this.p.fps,
+      preview_frames: s.previewFrames,
       health,
       restarts: this.restarts + (bs?.restarts ?? 0) + (bs?.destinations.reduce((n, d) => n + d.restarts, 0) ?? 0),
       ...(bs ? { output_fps: bs.fps, bitrate_kbps: bs.bitrateKbps ?? '' } : {}),
