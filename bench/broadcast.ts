@@ -5,17 +5,23 @@
 // poll is created through the API first, so the scene draws bars, countdown and the QR code) tune it.
 // CPU is the worker process and its FFmpeg children, read from /proc (CPU-seconds per second and
 // per frame: the figures to compare on a shared machine, more than fps).
+// Previews (issue 14): PREVIEW_FPS (default 5) is the streams' preview rate; PREVIEW_VIEWERS=sse
+// keeps one SSE reader per stream open (the streams are watched: previews at PREVIEW_FPS),
+// anything else none (unwatched: previews at the service's PREVIEW_IDLE_FPS, passed through).
 import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
 import { countFrames, readGrayFrames } from './lib/rtmp-reader.js';
 import { procUsage, sampleRss, percentile, fmt, printMachine } from './lib/stats.js';
 import { startBenchRtmp } from './lib/rtmp-server.js';
 import { readTimecode } from '../src/render/scenes/timecode.js';
+import { openSse, type SseClient } from '../scripts/lib/sse-client.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
 const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
 const SCENE = process.env.SCENE ?? 'testcard';
+const PREVIEW_FPS = Number(process.env.PREVIEW_FPS ?? 5);
+const WATCHED = process.env.PREVIEW_VIEWERS === 'sse';
 let rtmpKind = '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +68,7 @@ async function withService<T>(fn: (svc: Awaited<ReturnType<typeof startService>>
 
 async function startStreams(svc: Awaited<ReturnType<typeof startService>>, keys: string[], screenId: string) {
   for (const streamKey of keys) {
-    const r = await fetch(`${svc.web.url}/api/stream`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey, screenId, fps: 5 }) });
+    const r = await fetch(`${svc.web.url}/api/stream`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey, screenId, fps: PREVIEW_FPS }) });
     if (!r.ok) throw new Error(`start ${streamKey}: ${r.status} ${await r.text()}`);
   }
 }
@@ -82,6 +88,7 @@ async function measure(n: number, seconds: number, screenId = SCENE) {
       await sleep(100);
     }
     const readers = keys.map((k) => countFrames(`${base}/${k}`));
+    const viewers: SseClient[] = WATCHED ? await Promise.all(keys.map((k) => openSse(`${svc.web.url}/stream/feed?streamKey=${k}`))) : [];
     await sleep(4000); // warm-up: readers connected, encoders settled
     const worker = svc.worker.child.pid!;
     const pids = () => [worker, ...ffmpegPids(worker)];
@@ -97,7 +104,10 @@ async function measure(n: number, seconds: number, screenId = SCENE) {
     const s1 = await Promise.all(keys.map((k) => status(svc, k)));
     const mem = rss.stop();
     readers.forEach((r) => r.close());
+    const previews = viewers.map((v) => v.messages.length);
+    viewers.forEach((v) => v.close());
     return {
+      previews,
       fps: f1.map((f, i) => (f - f0[i]) / elapsed),
       dropped: s1.map((s, i) => s.dropped - s0[i].dropped),
       droppedTotal: s1.map((s) => s.dropped),
@@ -126,10 +136,12 @@ async function latency(seconds: number) {
 async function main() {
   printMachine();
   console.log(`broadcast: scene ${SCENE}, 1280x720 @ 30 fps, libx264 ultrafast CBR 2500k, worker in its own process, ${process.env.HOSTNAME ?? 'this machine'} (2 cores)`);
+  console.log(`previews: ${PREVIEW_FPS} fps configured, ${WATCHED ? 'watched (one SSE reader per stream)' : `unwatched (PREVIEW_IDLE_FPS=${process.env.PREVIEW_IDLE_FPS ?? '1, the default'})`}`);
   if (PARTS.includes('one')) {
     const r = await measure(1, SECONDS);
     console.log(`one stream, ${SECONDS} s: delivered ${fmt(r.fps[0], 2)} fps (goal ≥ 29.9), dropped ${r.dropped[0]} in the window (goal 0; ${r.droppedTotal[0]} since start incl. FFmpeg start-up),` +
-      ` worker+FFmpeg ${fmt(r.cpuPerSecond, 2)} CPU-s/s (${fmt(r.cpuMsPerFrame, 2)} CPU-ms per delivered frame), worker RSS peak ${fmt(r.rssPeakMB)} MB (goal < 200)`);
+      ` worker+FFmpeg ${fmt(r.cpuPerSecond, 2)} CPU-s/s (${fmt(r.cpuMsPerFrame, 2)} CPU-ms per delivered frame), worker RSS peak ${fmt(r.rssPeakMB)} MB (goal < 200)` +
+      (WATCHED ? `, ${r.previews[0]} previews to the SSE reader` : ''));
   }
   if (PARTS.includes('many')) {
     let held = 0;

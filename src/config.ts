@@ -39,6 +39,8 @@ export const envSchema = z
     BROADCAST_FPS: int(30, 1, 60),
     PREVIEW_WIDTH: int(640, 16, 3840),
     PREVIEW_HEIGHT: int(360, 16, 2160),
+    /** Preview rate of a stream nobody watches (no SSE or socket.io viewer on any web node); 0 = none. 1 keeps the feed's diagnostics answering within a second. */
+    PREVIEW_IDLE_FPS: int(1, 0, 60),
     FFMPEG_PATH: z.string().optional(),
     /** auto: render threads convert RGBA → I420 with libyuv when native/yuv is built (issue 14); off: FFmpeg converts RGBA. */
     YUV_CONVERT: z.enum(['auto', 'off']).default('auto'),

@@ -116,4 +116,18 @@ describe('realtime: server-rendered streams', function () {
     await publish(s.key, 1, jpeg(1));
     expect((await got).seq).to.equal(1);
   });
+
+  it('a socket.io viewer marks the stream watched (issue 14), and the mark lapses once it left', async function () {
+    this.timeout(30_000);
+    const { key } = await activeStream();
+    const v = await viewer(a.url);
+    sockets.push(v);
+    expect(await redis.exists(keys.previewWatched(key))).to.equal(0);
+    await v.emitWithAck('stream:join', { streamKey: key });
+    // Marked as the node subscribes for its first viewer: the worker raises the preview rate within its next check.
+    await until(async () => (await redis.exists(keys.previewWatched(key))) === 1, 3000, 'the watched mark');
+    v.disconnect();
+    // No longer refreshed: gone within its TTL (6 s).
+    await until(async () => (await redis.exists(keys.previewWatched(key))) === 0, 12_000, 'the mark to lapse');
+  });
 });

@@ -26,6 +26,7 @@ import { StreamJob } from './stream-job.js';
 import { observePickup, trackQueues, trackWorker } from '../metrics/index.js';
 import { NO_CAPACITY, WorkerLoad } from './admission.js';
 import { Rebalancer } from './rebalancer.js';
+import { PreviewRates } from './preview-rates.js';
 import { writeBeat } from '../streams/worker-beats.js';
 import type { StartPayload } from '../streams/schema.js';
 
@@ -65,6 +66,8 @@ export class WorkerRuntime {
   /** Issue 13: what the streams cost, the headroom, the shed level. */
   readonly load: WorkerLoad;
   readonly rebalancer: Rebalancer;
+  /** Issue 14: previews of streams nobody watches at PREVIEW_IDLE_FPS. */
+  private readonly previews: PreviewRates;
   /** Tasks refused for lack of capacity (logged once each). */
   private readonly declined = new Set<string>();
 
@@ -87,6 +90,7 @@ export class WorkerRuntime {
       jobs: () => this.jobs.keys(),
       sender: () => this.sender,
     });
+    this.previews = new PreviewRates(this.redis, config.PREVIEW_IDLE_FPS);
     this.sceneFeeds = new SceneFeeds({ redis: this.redis, subscriber: this.subscriber }, { show: pollShowSettings(config) });
   }
 
@@ -122,7 +126,7 @@ export class WorkerRuntime {
         };
       },
       requested: this.opts.requested,
-      onPipeline: (s) => this.load.register(s),
+      onPipeline: (s) => this.previews.register(s, (gated) => this.load.register(gated)),
       onControl: (streamKey: string, stop: (reason: string) => void) => {
         this.controls.set(streamKey, stop);
         return () => {
@@ -181,6 +185,7 @@ export class WorkerRuntime {
       await this.load.tick();
       await this.rebalancer.tick();
     }));
+    this.timers.push(every(1000, () => this.previews.check(), { skipWhen: () => this.redis.status !== 'ready' }));
     this.timers.push(trackWorker({ workerId: this.workerId, snapshot: () => this.load.snapshot(), counts: this.load.counts }));
     this.timers.push(startReaper(this.redis, this.config.HEARTBEAT_TTL_SECONDS * 1000 + 5000));
     if (this.opts.requested) {

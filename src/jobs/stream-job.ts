@@ -200,6 +200,7 @@ export class StreamJob {
       heartbeat_at: Date.now() / 1000,
       frames: s.frames,
       dropped: s.dropped,
+      preview_fps: pipeline.previewFps ?? this.p.fps, preview_frames: s.previewFrames, // lower while nobody watches (issue 14)
       health,
       restarts: this.restarts + (bs?.restarts ?? 0) + (bs?.destinations.reduce((n, d) => n + d.restarts, 0) ?? 0),
       ...(bs ? { output_fps: bs.fps, bitrate_kbps: bs.bitrateKbps ?? '' } : {}),

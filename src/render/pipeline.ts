@@ -81,12 +81,15 @@ export class RenderPipeline {
 
   /**
    * Shed load (issue 13): render `renderFps` frames a second and send the last one again on the
-   * other ticks, so the broadcast keeps its declared rate; previews at `previewFps`; the scene
-   * draws its optional effects or not.
+   * other ticks, so the broadcast keeps its declared rate; previews at `previewFps` (0: none); the
+   * scene draws its optional effects or not.
    */
   setRates(r: RenderRates): void {
     this.renderFps = r.renderFps >= this.loop.fps ? 0 : Math.max(1, r.renderFps);
-    this.previewPeriodMs = 1000 / Math.max(1, r.previewFps);
+    // previewFps 0: none (issue 14, nobody watches). A faster rate (a viewer came) starts at the next frame, not after the slow period.
+    const period = r.previewFps > 0 ? 1000 / r.previewFps : Infinity;
+    if (period < this.previewPeriodMs) this.nextPreviewMs = 0;
+    this.previewPeriodMs = period;
     if (r.effects !== undefined) this.effects = r.effects;
   }
 

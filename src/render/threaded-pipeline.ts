@@ -31,6 +31,8 @@ export class ThreadedPipeline {
   /** Scene data not yet posted: posted once the thread is ready, and coalesced within a tick. */
   private pendingData: { data: unknown } | null = null;
   private posting = false;
+  /** The preview rate last set (null: the configured one), for the state hash. */
+  previewFps: number | null = null;
 
   constructor(private readonly o: ThreadedPipelineOptions) {}
 
@@ -113,6 +115,7 @@ export class ThreadedPipeline {
 
   /** Shed load (issue 13): the rates the thread renders and previews at (RenderPipeline.setRates). */
   setRates(rates: RenderRates): void {
+    this.previewFps = rates.previewFps;
     if (!this.worker || this.stopping) return;
     const msg: ToThread = { type: 'rates', ...rates };
     this.worker.postMessage(msg);

@@ -7,6 +7,7 @@ import type { Subscriber } from '../redis/subscriber.js';
 import { log, redactKey } from '../logger.js';
 import { BusSubscription, type BusFrame, type EndedEvent } from './bus.js';
 import { isActive } from './state.js';
+import { WatchMarker } from './preview-watch.js';
 
 const logger = log('STREAM-FEED');
 
@@ -38,6 +39,8 @@ export class FeedHub {
   private readonly misses = new Map<string, number>();
   private readonly watchTimer: NodeJS.Timeout;
   private readonly bus: BusSubscription;
+  /** Tells the workers which streams this node serves previews of (the others preview at the idle rate). */
+  private readonly marker: WatchMarker;
   private closed = false;
   /** Frames skipped by slow clients since start (kept when they leave: a counter). */
   private skippedTotal = 0;
@@ -57,6 +60,7 @@ export class FeedHub {
     // Events can be missed (Redis restart, a worker killed without a word): check state too.
     this.watchTimer = setInterval(() => this.watchStates().catch(() => {}), 1000);
     this.watchTimer.unref();
+    this.marker = new WatchMarker(redis, () => [...new Set([...this.clients.keys(), ...this.watched])]);
   }
 
   /** Other consumers of the bus in this process (socket.io rooms). */
@@ -74,7 +78,7 @@ export class FeedHub {
   /** Subscribe to a stream's frames without an SSE client (socket.io relay). */
   async watch(streamKey: string): Promise<void> {
     this.watched.add(streamKey);
-    await this.bus.addStream(streamKey);
+    await Promise.all([this.bus.addStream(streamKey), this.marker.touch(streamKey)]);
   }
 
   async unwatch(streamKey: string): Promise<void> {
@@ -104,7 +108,7 @@ export class FeedHub {
     if (!set) {
       set = new Set();
       this.clients.set(streamKey, set);
-      await this.bus.addStream(streamKey);
+      await Promise.all([this.bus.addStream(streamKey), this.marker.touch(streamKey)]);
     }
     const client: Client = { res, sent: 0, skipped: 0, ping: setInterval(() => write(res, ': ping\n\n'), PING_MS) };
     set.add(client);
@@ -172,6 +176,7 @@ export class FeedHub {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchTimer);
+    this.marker.close();
     // The streams go on: viewers reconnect to another web process, never told stream_stopped.
     for (const key of [...this.clients.keys()]) this.endStream(key, 'server shutting down', RECONNECT_MESSAGE);
     this.bus.close();
