@@ -111,6 +111,38 @@ describe('admission by measured capacity (issue 13)', function () {
     await request(web.url).delete(`/api/stream?streamKey=${b}`).expect(200);
   });
 
+  // Issues 9 and 13 together: measured capacity keeps new streams out, never a live one off air.
+  it('a full worker takes over the stream of a worker that died: it was on air, so it is not "new"', async () => {
+    const web = track(await spawnWeb(env));
+    const w1 = track(await spawnWorker(env));
+    const [a, b] = [uniqueKey('adm-r1'), uniqueKey('adm-r2')];
+    await request(web.url).post('/api/stream').send({ streamKey: a, screenId: 'testcard', fps: 5 }).expect(201);
+    await waitFor(async () => (await state(a)).worker_id === w1.workerId && (await state(a)).health === 'live', 30_000, 100, 'A live on worker 1');
+
+    // Worker 2 joins; B goes to it (worker 1 is full), and then worker 2 is full too.
+    const w2 = track(await spawnWorker(env));
+    await request(web.url).post('/api/stream').send({ streamKey: b, screenId: 'testcard', fps: 5 }).expect(201);
+    await waitFor(async () => (await state(b)).worker_id === w2.workerId && (await state(b)).health === 'live', 60_000, 100, 'B live on worker 2');
+    await waitFor(async () => {
+      const h = (await request(web.url).get('/api/health').expect(200)).body;
+      return h.workers.capacity.find((c: { id: string }) => c.id === w2.workerId)?.headroom === 0;
+    }, 15_000, 200, 'worker 2 advertising no headroom');
+
+    const outA = watchRtmp(`rtmp://127.0.0.1:${rtmp.port}/live/${a}`);
+    watches.push(outA);
+    await waitFor(() => outA.onAir(), 20_000, 100, 'A on air at the RTMP server');
+    await w1.kill('SIGKILL');
+    const diedAt = Date.now();
+    // Same task, now on worker 2, and on air again.
+    const taskId = (await state(a)).task_id;
+    await waitFor(async () => {
+      const s = await state(a);
+      return s.worker_id === w2.workerId && s.health === 'live' && s.task_id === taskId;
+    }, 60_000, 100, 'A taken over by the full worker 2');
+    await waitFor(() => outA.onAir(1000) && outA.arrivals.some((t) => t > diedAt + 500), 30_000, 100, 'A on air again');
+    expect((await state(a)).last_error).to.not.equal('no capacity');
+  });
+
   it('squeezed by stress-ng, the worker sheds load for all its streams at once (previews, then scene effects, then the broadcast rate), each step logged once, and restores steps in reverse afterwards', async function () {
     if (spawnSync('stress-ng', ['--version']).status !== 0) this.skip();
     this.timeout(480_000);
