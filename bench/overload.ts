@@ -74,6 +74,8 @@ async function squeeze(svc: Svc, live: string[], readers: Map<string, FrameCount
   const restored = await until('shed level 0 again', 120_000, async () => ((await capacity(svc))[0]?.shedLevel === 0 ? Date.now() : null), 1000).catch(() => null);
   clearInterval(watchLevel);
   console.log(`squeeze ended after ${fmt((squeezeEnd - squeezeStart) / 1000, 0)} s: ${restored ? `full rate restored ${fmt((restored - squeezeEnd) / 1000, 1)} s later` : 'not restored within 120 s'}`);
+  // The worker's own account of each step (one line per step).
+  console.log(svc.worker.output().split('\n').filter((l) => /load shed level/.test(l)).map((l) => `  ${l.slice(11, 23)} ${l.replace(/^.*load shed/, 'load shed')}`).join('\n'));
   if (restored) console.log(`after the squeeze over ${WINDOW} s: ${summary(await fpsOver(readers, WINDOW))}`);
 }
 
@@ -82,7 +84,7 @@ async function main() {
   const rtmp = await startBenchRtmp();
   const svc = await startService({
     RTMP_URL: rtmp.base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', WORKER_CONCURRENCY: '8',
-    ADMISSION: process.env.BENCH_ADMISSION ?? 'measured', SHED_LOAD: process.env.BENCH_SHED ?? 'true', RECONCILE_SECONDS: '2', LOG_LEVEL: 'warn',
+    ADMISSION: process.env.BENCH_ADMISSION ?? 'measured', SHED_LOAD: process.env.BENCH_SHED ?? 'true', RECONCILE_SECONDS: '2', LOG_LEVEL: 'info',
   });
   const readers = new Map<string, FrameCounter>();
   let worker2: Awaited<ReturnType<typeof spawnWorker>> | null = null;
@@ -128,8 +130,9 @@ async function main() {
       const ready = Date.now();
       const w2 = worker2.workerId;
       let claimed = 0;
-      const started = await until('a waiting stream live on the new worker', 120_000, async () => {
-        for (const k of waitingKeys) {
+      // A waiting stream, or (rebalancing) a stream the squeezed worker 1 handed over: whichever comes first.
+      const started = await until('a waiting or handed-over stream live on the new worker', 120_000, async () => {
+        for (const k of [...waitingKeys, ...live]) {
           const st = await state(svc, k);
           if (st.worker_id === w2 && !claimed) claimed = Date.now();
           if (st.worker_id === w2 && st.health === 'live') return k;
@@ -137,8 +140,9 @@ async function main() {
         return null;
       }, 200);
       const done = Date.now();
-      console.log(`new worker: ready ${fmt((ready - t) / 1000, 1)} s after its spawn; it claimed a waiting stream ${fmt((claimed - ready) / 1000, 1)} s after it was ready, live (FFmpeg publishing) ${fmt((done - ready) / 1000, 1)} s after (${fmt((done - t) / 1000, 1)} s after the spawn)`);
-      const nowLive = (await Promise.all(waitingKeys.map(async (k) => ((await state(svc, k)).health === 'live' ? k : null)))).filter(Boolean).length;
+      const kind = waitingKeys.includes(started) ? 'a waiting stream' : 'a stream worker 1 handed over (rebalancing)';
+      console.log(`new worker: ready ${fmt((ready - t) / 1000, 1)} s after its spawn; it claimed ${kind} ${fmt((claimed - ready) / 1000, 1)} s after it was ready, live (FFmpeg publishing) ${fmt((done - ready) / 1000, 1)} s after (${fmt((done - t) / 1000, 1)} s after the spawn)`);
+      const nowLive = (await Promise.all(keys.map(async (k) => ((await state(svc, k)).worker_id === w2 ? k : null)))).filter(Boolean).length;
       console.log(`streams live on the new worker after that: ${nowLive} (${started} first)`);
       if (done - ready > 20_000) {
         const lines = (p: { output(): string }) => p.output().split('\n').filter((l) => /no capacity|enqueued|starting stream|marked active|ready/.test(l));

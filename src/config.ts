@@ -58,7 +58,7 @@ export const envSchema = z
     /** measured: a worker claims a new stream only when its measured CPU headroom holds one; off: WORKER_CONCURRENCY alone. */
     ADMISSION: z.enum(['measured', 'off']).default('measured'),
     /** Share of the cores kept free by admission (0.15: 15 %). */
-    ADMISSION_MARGIN: z.coerce.number().min(0).max(0.9).default(0.15),
+    ADMISSION_MARGIN: z.coerce.number().min(0).max(0.9).default(0.25),
     /** Cores one stream costs before the worker has measured its own (1280×720 30 fps on the 2-core reference machine: ~0.4). */
     ADMISSION_DEFAULT_STREAM_CPU: z.coerce.number().min(0.01).max(64).default(0.45),
     /** A fixed cost per stream in cores instead of the measured one (capacity planning, tests). */

@@ -15,6 +15,9 @@ const logger = log('STREAMING-TASK');
 /** The reason a stream waits when no worker has room (streams/worker-beats.ts owns it). */
 export { NO_CAPACITY } from '../streams/worker-beats.js';
 
+/** Share of the cores a shed step's restore leaves free (the admission margin is for new streams). */
+const RESTORE_MARGIN = 0.05;
+
 /** A stream's first seconds (FFmpeg starting, the first frames) say nothing about its steady cost. */
 const SETTLE_MS = 10_000;
 
@@ -159,7 +162,10 @@ export class WorkerLoad {
       now,
       dropRatio: this.drops,
       // Spare cores: idle minus the margin (what the streams' current load leaves).
-      spareCores: cpu.idleCores - cpu.cores * this.config.ADMISSION_MARGIN,
+      // Restoring the rate the streams were admitted at needs only a small safety, not the
+      // admission margin (which keeps room for the next stream): with the margin, two streams
+      // squeezed to level 5 on 2 cores had not come back 120 s after the squeeze ended.
+      spareCores: cpu.idleCores - cpu.cores * Math.min(RESTORE_MARGIN, this.config.ADMISSION_MARGIN),
       streamsCores: list.length * this.cost * costShare(before),
       streams: list.length,
     }, tuning);
