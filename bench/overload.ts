@@ -21,7 +21,7 @@ const PARTS = (process.env.PARTS ?? 'squeeze,join').split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Svc = Awaited<ReturnType<typeof startService>>;
-interface Cap { id: string; streams: number; headroom?: number; cpuAvailable?: number | null; costPerStream?: number; shedLevel?: number; othersCores?: number | null }
+interface Cap { id: string; streams: number; headroom?: number; cpuAvailable?: number | null; costPerStream?: number; shedLevel?: number; othersCores?: number | null; othersPerStream?: number | null }
 
 async function capacity(svc: Svc): Promise<Cap[]> {
   const h = await (await fetch(`${svc.web.url}/api/health`)).json();
@@ -113,7 +113,7 @@ async function main() {
     }
     const waiting = await Promise.all(keys.filter((k) => !live.includes(k)).map((k) => state(svc, k)));
     const cap = (await capacity(svc))[0];
-    console.log(`admitted ${live.length} of ${n}; waiting ${waiting.length} (${[...new Set(waiting.map((w) => `${w.health}: ${w.last_error}`))].join('; ')}); worker: ${cap.costPerStream} cores/stream measured, ${cap.cpuAvailable} cores available, headroom ${cap.headroom}`);
+    console.log(`admitted ${live.length} of ${n}; waiting ${waiting.length} (${[...new Set(waiting.map((w) => `${w.health}: ${w.last_error}`))].join('; ')}); worker: ${cap.costPerStream} cores/stream measured (+${cap.othersPerStream ?? '?'} in other processes), others ${cap.othersCores}, ${cap.cpuAvailable} cores available, headroom ${cap.headroom}`);
     for (const k of live) readers.set(k, countFrames(`${rtmp.base}/${k}`));
     await sleep(5000);
     console.log(`admitted streams at the RTMP server over ${WINDOW} s: ${summary(await fpsOver(readers, WINDOW))} (goal worst ≥ 29.5)`);

@@ -1,6 +1,6 @@
 // Issue 13, the pure parts: the capacity estimate, the cost learner, the /proc parsers, the shed ladder.
 import { expect } from 'chai';
-import { estimateCapacity, learnCost, parseCpuList, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
+import { estimateCapacity, learnCost, learnSideCost, pacedHeadroom, parseCpuList, parsePidStat, parseProcStat } from '../src/jobs/capacity.js';
 import { IDLE_REBALANCE, decideRebalance, type RebalanceInput } from '../src/jobs/rebalance.js';
 import { MAX_SHED_LEVEL, SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from '../src/jobs/shed-ladder.js';
 
@@ -39,6 +39,40 @@ describe('capacity estimate (issue 13)', () => {
 
   it('a worker shedding load takes nothing', () => {
     expect(estimateCapacity({ ...base, streams: 1, shedding: true }).headroom).to.equal(0);
+  });
+
+  it('a stream also costs what it adds to the other processes (RTMP server, relay): learned, counted for each new stream', () => {
+    // 1.7 cores after the margin; others 0.3 with 2 streams at 0.4: 0.6 left. At 0.4 a stream
+    // that fits once; at 0.4 + 0.25 elsewhere, none.
+    const two = { ...base, streams: 2, idleCores: 0.9, ownCores: 0.8 };
+    expect(estimateCapacity(two).headroom).to.equal(1);
+    const c = estimateCapacity({ ...two, sideCost: 0.25 });
+    expect(c.headroom).to.equal(0);
+    expect(c.sideCost).to.equal(0.25);
+    // Just admitted: the measured others do not show its side cost yet, so it is counted.
+    expect(estimateCapacity({ ...base, streams: 1, sideCost: 0.25 }).headroom, '1.7 - 0.4 = 1.3 → 2 more at 0.65').to.equal(2);
+    expect(estimateCapacity({ ...base, streams: 1, sideCost: 0.25, unsettled: 1 }).headroom, '1.3 - 0.25 = 1.05 → 1 more').to.equal(1);
+  });
+
+  it('paces a burst: while admitted streams have not shown their cost, a new one needs room for as many again', () => {
+    // 2 cores, margin 0.25, others 0.1, 0.45 a stream: 1.4 cores, room for 3 at idle.
+    const idle = { ...base, margin: 0.25, idleCores: 1.9, costPerStream: 0.45 };
+    expect(pacedHeadroom(estimateCapacity(idle), 0)).to.equal(3);
+    // One admitted, unmeasured: 0.95 left, 2 fit, 1 of them kept for the unmeasured one.
+    expect(pacedHeadroom(estimateCapacity({ ...idle, streams: 1 }), 1)).to.equal(1);
+    // Two unmeasured: 0.5 left, 1 fits, not twice: wait for the measurement.
+    expect(pacedHeadroom(estimateCapacity({ ...idle, streams: 2 }), 2)).to.equal(0);
+    expect(pacedHeadroom(estimateCapacity({ ...idle, streams: 2 }), 0), 'measured: the third fits').to.equal(1);
+  });
+
+  it('learns the side cost from settled windows either side of a change in the stream count, bounded by the own cost', () => {
+    expect(learnSideCost(null, { streams: 0, others: 0.1 }, { streams: 2, others: 0.3 }, 0.4)).to.be.closeTo(0.1, 1e-9);
+    // A stream ended: the others' load fell with it.
+    expect(learnSideCost(0.1, { streams: 2, others: 0.3 }, { streams: 1, others: 0.1 }, 0.4, 0.5)).to.be.closeTo(0.15, 1e-9);
+    // A neighbour came meanwhile: one sample counts at most the stream's own cost; one that left: 0.
+    expect(learnSideCost(null, { streams: 1, others: 0.1 }, { streams: 2, others: 1.5 }, 0.4)).to.be.closeTo(0.4, 1e-9);
+    expect(learnSideCost(null, { streams: 1, others: 1.5 }, { streams: 2, others: 0.1 }, 0.4)).to.equal(0);
+    expect(learnSideCost(0.2, { streams: 2, others: 0.1 }, { streams: 2, others: 0.9 }, 0.4), 'same count: nothing to learn').to.equal(0.2);
   });
 
   it('learns the cost per stream from settled full-rate windows only', () => {
@@ -145,6 +179,19 @@ describe('shed ladder (issue 13)', () => {
     s = nextShed(s, { ...input, now: (t += SHED_TUNING.holdMs) });
     s = nextShed(s, { ...input, now: (t += SHED_TUNING.restoreAfterMs) });
     expect(s.level).to.equal(0);
+  });
+
+  it('restores faster when the idle CPU covers the step twice over', () => {
+    // At level 3 the next step costs ~0.15 cores here.
+    const at3: ShedState = { level: 3, changedAt: 0, calmSince: null };
+    let s = nextShed(at3, { ...input, spareCores: 0.2 });
+    s = nextShed(s, { ...input, spareCores: 0.2, now: input.now + SHED_TUNING.restoreFastMs });
+    expect(s.level, 'covered once: the normal delay').to.equal(3);
+    s = nextShed(s, { ...input, spareCores: 0.2, now: input.now + SHED_TUNING.restoreAfterMs });
+    expect(s.level).to.equal(2);
+    s = nextShed(at3, { ...input, spareCores: 0.4 });
+    s = nextShed(s, { ...input, spareCores: 0.4, now: input.now + SHED_TUNING.restoreFastMs });
+    expect(s.level, 'covered twice: the short delay').to.equal(2);
   });
 
   it('no streams: back to full rate', () => {

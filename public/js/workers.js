@@ -25,7 +25,7 @@
       const parts = [w.streams + ' stream' + (w.streams === 1 ? '' : 's')];
       if (typeof w.headroom === 'number') parts.push('room for ' + w.headroom + ' more');
       if (typeof w.cpuAvailable === 'number') parts.push(w.cpuAvailable.toFixed(2) + ' of ' + w.cores + ' cores free');
-      if (typeof w.costPerStream === 'number') parts.push(w.costPerStream.toFixed(2) + ' cores/stream');
+      if (typeof w.costPerStream === 'number') parts.push(w.costPerStream.toFixed(2) + ' cores/stream' + (w.othersPerStream ? ' (+' + w.othersPerStream.toFixed(2) + ' elsewhere)' : ''));
       if (w.shedLevel) parts.push('shedding: ' + (SHED[w.shedLevel] || 'level ' + w.shedLevel));
       if (w.mode === 'off') parts.push('admission off');
       row(w.id, parts.join(' · '));

@@ -130,6 +130,7 @@ export const apiHealth = z.looseObject({
           cpuAvailable: nnum.optional().meta({ description: 'cores left for new streams after the safety margin (null until measured)' }),
           othersCores: nnum.optional().meta({ description: 'cores the machine\'s other processes take' }),
           costPerStream: num.optional().meta({ description: 'cores one stream costs (measured, configured or the default)' }),
+          othersPerStream: nnum.optional().meta({ description: 'cores one more stream adds to the machine\'s other processes (RTMP server, web relay; learned, null until a stream came or went)' }),
           shedLevel: num.optional().meta({ description: '0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate' }),
         }),
       )

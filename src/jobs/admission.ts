@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import type { WorkerCapacity } from '../streams/worker-beats.js';
 import { log } from '../logger.js';
 import type { RenderRates } from '../render/pipeline.js';
-import { estimateCapacity, learnCost, type Capacity } from './capacity.js';
+import { estimateCapacity, learnCost, learnSideCost, pacedHeadroom, type Capacity, type OthersAt } from './capacity.js';
 import { CpuSampler, type CpuWindow } from './cpu-sample.js';
 import { SHED_TUNING, costShare, describeLevel, nextShed, ratesAt, type ShedState } from './shed-ladder.js';
 
@@ -41,6 +41,12 @@ export class WorkerLoad {
   private readonly sampler = new CpuSampler();
   private readonly streams = new Set<Tracked>();
   private learned: number | null = null;
+  /** Cores the other processes take per stream of ours (capacity.ts learnSideCost). */
+  private side: number | null = null;
+  /** The others' load at the last settled stream count, and since when the count is what it is. */
+  private othersAt: OthersAt | null = null;
+  /** A worker starts with no stream, steady since ever: its first measurement is the others' load at 0. */
+  private countSince = { streams: 0, at: 0 };
   private cpu: CpuWindow | null = null;
   private capacity: Capacity | null = null;
   private shed: ShedState = { level: 0, changedAt: 0, calmSince: null };
@@ -93,12 +99,28 @@ export class WorkerLoad {
    */
   admit(resumed = false): boolean {
     if (this.config.ADMISSION !== 'measured' || resumed) return true;
-    const ok = this.estimate(this.running()).headroom >= 1;
+    const ok = this.headroom() >= 1;
     if (!ok) this.counts.refused += 1;
     return ok;
   }
 
-  private estimate(streams: number): Capacity {
+  /**
+   * The streams it can take now: paced while streams admitted within the settle time have not
+   * shown what they cost (capacity.ts pacedHeadroom), unless the cost is configured.
+   */
+  private headroom(): number {
+    const running = this.running();
+    const cap = this.estimate(running);
+    const unsettled = this.config.ADMISSION_STREAM_CPU === undefined ? this.unsettled(running) : 0;
+    return pacedHeadroom(cap, unsettled);
+  }
+
+  /** Of `running` (streams run or being claimed), those too new for the measurement to show. */
+  private unsettled(running: number, now = Date.now()): number {
+    return Math.max(0, running - [...this.streams].filter((t) => now - t.since >= SETTLE_MS).length);
+  }
+
+  private estimate(streams: number, now = Date.now()): Capacity {
     // Unmeasured (no /proc yet): the machine counts as idle, only the cost per stream limits.
     const cpu = this.cpu ?? { cores: this.sampler.cores, idleCores: this.sampler.cores, ownCores: 0 };
     return estimateCapacity({
@@ -110,18 +132,21 @@ export class WorkerLoad {
       margin: this.config.ADMISSION_MARGIN,
       concurrency: this.config.WORKER_CONCURRENCY,
       shedding: this.shed.level > 0,
+      sideCost: this.config.ADMISSION_STREAM_CPU === undefined ? (this.side ?? 0) : 0,
+      unsettled: this.unsettled(streams, now),
     });
   }
 
   snapshot(): LoadSnapshot {
-    const cap = this.config.ADMISSION === 'measured' ? this.estimate(this.running()) : null;
+    const measured = this.config.ADMISSION === 'measured';
     return {
       mode: this.config.ADMISSION,
-      headroom: cap ? cap.headroom : Math.max(0, this.config.WORKER_CONCURRENCY - this.running()),
+      headroom: measured ? this.headroom() : Math.max(0, this.config.WORKER_CONCURRENCY - this.running()),
       cores: this.sampler.cores,
       cpuAvailable: this.cpu ? (this.capacity?.availableCores ?? null) : null,
       othersCores: this.cpu ? (this.capacity?.othersCores ?? null) : null,
       costPerStream: Math.round(this.cost * 100) / 100,
+      othersPerStream: this.side === null ? null : Math.round(this.side * 100) / 100,
       shedLevel: this.shed.level,
     };
   }
@@ -132,6 +157,21 @@ export class WorkerLoad {
     await this.tick();
     await new Promise((r) => setTimeout(r, 1000));
     await this.tick();
+  }
+
+  /**
+   * The others' load moves with our stream count (the RTMP server, the web node's relay,
+   * contention): compare settled windows either side of each change (none while shedding, when a
+   * squeeze is what moves it).
+   */
+  private learnSide(streams: number, now: number): void {
+    if (streams !== this.countSince.streams) this.countSince = { streams, at: now };
+    const steady = streams === this.running() && now - this.countSince.at >= SETTLE_MS && this.shed.level === 0;
+    const others = this.capacity?.othersCores;
+    if (!steady || others === undefined) return;
+    const at = { streams, others };
+    if (this.othersAt && this.othersAt.streams !== streams) this.side = learnSideCost(this.side, this.othersAt, at, this.cost);
+    this.othersAt = this.othersAt?.streams === streams ? { streams, others: 0.7 * this.othersAt.others + 0.3 * others } : at;
   }
 
   /** One measurement: CPU, cost, capacity, and the shed level (applied to every stream at once). */
@@ -153,7 +193,8 @@ export class WorkerLoad {
     }
     const settled = list.length > 0 && list.length === this.running() && list.every((t) => now - t.since >= SETTLE_MS);
     if (cpu) this.learned = learnCost(this.learned, { ownCores: cpu.ownCores, streams: list.length, settled, shedding: this.shed.level > 0 });
-    this.capacity = this.estimate(list.length);
+    this.capacity = this.estimate(list.length, now);
+    if (cpu) this.learnSide(list.length, now);
     if (!this.config.SHED_LOAD || !cpu) return;
     const before = this.shed.level;
     this.drops = 0.5 * this.drops + 0.5 * (due > 0 ? dropped / due : 0);

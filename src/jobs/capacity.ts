@@ -24,6 +24,13 @@ export interface CapacityInput {
   concurrency: number;
   /** The worker is shedding load (its streams do not keep their rate): it takes nothing new. */
   shedding?: boolean;
+  /**
+   * Cores the machine's other processes take per stream of ours (learnSideCost): the RTMP server
+   * taking it in, the web node relaying its previews, contention. A new stream adds it to `others`.
+   */
+  sideCost?: number;
+  /** Of `streams`, those admitted too recently for `others` to show their side cost yet. */
+  unsettled?: number;
 }
 
 export interface Capacity {
@@ -34,6 +41,8 @@ export interface Capacity {
   /** Cores the other processes of the machine take. */
   othersCores: number;
   costPerStream: number;
+  /** Cores one more stream adds to the others' load (0 until learned). */
+  sideCost: number;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -43,14 +52,45 @@ export function estimateCapacity(i: CapacityInput): Capacity {
   const others = Math.max(0, i.cores - i.idleCores - i.ownCores);
   // Our streams are counted at their cost (not at what they took in the window), so a stream
   // admitted a moment ago counts before the measurement sees it.
-  const available = i.cores * (1 - i.margin) - others - i.streams * cost;
-  let headroom = Math.floor(available / cost + 1e-9);
+  const side = Math.max(0, i.sideCost ?? 0);
+  const available = i.cores * (1 - i.margin) - others - i.streams * cost - (i.unsettled ?? 0) * side;
+  let headroom = Math.floor(available / (cost + side) + 1e-9);
   // A worker without streams takes one: its real cost is unknown until measured, and an idle
   // worker refusing every stream would leave it nowhere to go.
   if (i.streams === 0) headroom = Math.max(headroom, 1);
   if (i.shedding) headroom = 0;
   headroom = Math.max(0, Math.min(headroom, i.concurrency - i.streams));
-  return { headroom, availableCores: round2(available), othersCores: round2(others), costPerStream: round2(cost) };
+  return { headroom, availableCores: round2(available), othersCores: round2(others), costPerStream: round2(cost), sideCost: round2(side) };
+}
+
+/**
+ * Headroom while `unsettled` streams have not shown their cost yet (theirs, and what they add
+ * elsewhere): a new stream needs room for itself and as many again, as if each of those could
+ * cost double, so a burst of starts fills a worker in waves, each measured before the next.
+ */
+export function pacedHeadroom(cap: Capacity, unsettled: number): number {
+  if (unsettled <= 0) return cap.headroom;
+  const fits = Math.floor(cap.availableCores / (cap.costPerStream + cap.sideCost) + 1e-9);
+  return Math.max(0, Math.min(cap.headroom, fits - unsettled));
+}
+
+/** What the other processes took (cores) while this worker ran `streams` settled streams. */
+export interface OthersAt {
+  streams: number;
+  others: number;
+}
+
+/**
+ * Learn the side cost of a stream from two settled windows either side of a change in our
+ * stream count: how much the others' load moved per stream added (or removed), smoothed. A
+ * neighbour that came or went meanwhile is indistinguishable, so a sample is kept between 0 and
+ * the stream's own cost (at worst a stream counts double until the next change corrects it).
+ */
+export function learnSideCost(previous: number | null, before: OthersAt, now: OthersAt, ownCost: number, alpha = 0.5): number | null {
+  const d = now.streams - before.streams;
+  if (d === 0 || !Number.isFinite(now.others) || !Number.isFinite(before.others)) return previous;
+  const sample = Math.max(0, Math.min(ownCost, (now.others - before.others) / d));
+  return previous === null ? sample : previous + alpha * (sample - previous);
 }
 
 /**

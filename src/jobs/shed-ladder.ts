@@ -73,6 +73,8 @@ export const SHED_TUNING = {
   holdMs: 4000,
   /** Fine, with the idle CPU the next step costs, this long before restoring a step. */
   restoreAfterMs: 10_000,
+  /** Fine with twice the idle CPU the next step costs (the squeeze is plainly over): this long. */
+  restoreFastMs: 5_000,
   /**
    * Fine but without visible idle CPU (a greedy neighbour soaks up whatever is free, yet the
    * scheduler would give our streams their share): probe a step back after this long, doubled
@@ -104,7 +106,7 @@ export function nextShed(s: ShedState, i: ShedInput, t = SHED_TUNING): ShedState
   // Restoring one step costs the streams' cost at the level above minus what they cost now.
   const perShare = i.streamsCores / Math.max(0.01, costShare(s.level));
   const extra = perShare * (costShare(s.level - 1) - costShare(s.level));
-  const wait = i.spareCores >= extra ? t.restoreAfterMs : probeMs;
+  const wait = i.spareCores >= 2 * extra ? t.restoreFastMs : i.spareCores >= extra ? t.restoreAfterMs : probeMs;
   if (settled && i.now - calmSince >= wait) return { ...s, level: s.level - 1, changedAt: i.now, calmSince: null, restoredAt: i.now };
   return s.calmSince === calmSince ? s : { ...s, calmSince };
 }

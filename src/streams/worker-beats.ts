@@ -20,6 +20,8 @@ export interface WorkerCapacity {
   othersCores: number | null;
   /** Cores one stream costs (measured, configured, or the default). */
   costPerStream: number;
+  /** Cores one more stream adds to the machine's other processes (learned; null until a stream came or went). */
+  othersPerStream?: number | null;
   /** 0 full rate; 1 previews slowed; 2 scene effects off too; 3-5 every broadcast rendered at a lower rate (jobs/shed-ladder.ts). */
   shedLevel: number;
 }
