@@ -6,6 +6,10 @@ import { openSse } from '../scripts/lib/sse-client.js';
 import { percentile, fmt, printMachine } from './lib/stats.js';
 
 const RUNS = Number(process.env.RUNS ?? 20);
+// How long a stream runs before its stop. The worker boots a replacement render thread ~0.1 s
+// after a start takes the warm one (~0.5 s of CPU on the 2-core machine): a stop within that
+// window shares the CPU with it. STOP_AFTER_MS=300 measures that case.
+const STOP_AFTER_MS = Number(process.env.STOP_AFTER_MS ?? 1000);
 
 async function main() {
   printMachine();
@@ -26,7 +30,7 @@ async function main() {
       await feed.next(1, 10_000);
       starts.push(performance.now() - t0);
 
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, STOP_AFTER_MS));
       const t1 = performance.now();
       const stop = await fetch(`${url}/stream/stop`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey }) });
       if (!stop.ok) throw new Error(`stop: ${stop.status}`);
@@ -44,11 +48,11 @@ async function main() {
     await svc.close();
   }
   const both = stopsState.map((s, i) => Math.max(s, stopsFeed[i]));
-  console.log(`control-latency: ${RUNS} runs (web and worker in separate processes, one local Redis)`);
-  console.log(`start  POST /stream/start → first SSE frame:        p50 ${fmt(percentile(starts, 50))} ms  p95 ${fmt(percentile(starts, 95))} ms  (goal p50 ≤ 1000 ms)`);
+  console.log(`control-latency: ${RUNS} runs (web and worker in separate processes, one local Redis; each stream stopped ${STOP_AFTER_MS} ms after its first frame)`);
+  console.log(`start  POST /stream/start → first SSE frame:        p50 ${fmt(percentile(starts, 50))} ms  p95 ${fmt(percentile(starts, 95))} ms  (goal p50 ≤ 50 ms; the Python version: 26–65 ms)`);
   console.log(`stop   POST /stream/stop → state gone:             p50 ${fmt(percentile(stopsState, 50))} ms  p95 ${fmt(percentile(stopsState, 95))} ms`);
   console.log(`stop   POST /stream/stop → feed closed:            p50 ${fmt(percentile(stopsFeed, 50))} ms  p95 ${fmt(percentile(stopsFeed, 95))} ms`);
-  console.log(`stop   POST /stream/stop → state gone and closed:  p50 ${fmt(percentile(both, 50))} ms  p95 ${fmt(percentile(both, 95))} ms  (goal p50 ≤ 300 ms)`);
+  console.log(`stop   POST /stream/stop → state gone and closed:  p50 ${fmt(percentile(both, 50))} ms  p95 ${fmt(percentile(both, 95))} ms  (goal p50 ≤ 20 ms)`);
 }
 
 main().catch((err) => {

@@ -114,7 +114,7 @@ export async function runWorker(config: Config, db: Database | null, conns: Redi
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
   // One render thread booted ahead of need: a start skips the thread's 300-500 ms boot (issue 14).
-  warmRenderThreads(1);
+  warmRenderThreads(1, [[config.WIDTH, config.HEIGHT], [config.PREVIEW_WIDTH, config.PREVIEW_HEIGHT]]);
   const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions, requested });
   await worker.start();
   return worker;

@@ -8,11 +8,11 @@ describe('render thread pool', function () {
   this.timeout(60_000);
   after(() => closeRenderThreadPool());
 
-  async function runOne(streamKey: string): Promise<number> {
+  async function runOne(streamKey: string, screenId = 'testcard'): Promise<number> {
     let previews = 0;
     const pipeline = new ThreadedPipeline({
       streamKey,
-      screenId: 'testcard',
+      screenId,
       startedMs: Date.now(),
       preview: { fps: 20, quality: 70, width: 320, height: 180 },
       broadcast: null,
@@ -46,5 +46,14 @@ describe('render thread pool', function () {
     expect(await runOne('pool-b')).to.be.at.least(3);
     await closeRenderThreadPool();
     expect(await runOne('pool-none')).to.be.at.least(3);
+  });
+
+  it('a thread warmed at the stream sizes (every scene drawn once, a first JPEG) serves any scene', async () => {
+    warmRenderThreads(1, [[640, 360], [320, 180]]);
+    // Let it boot and warm up before the stream takes it.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await runOne('pool-warm-poll', 'poll')).to.be.at.least(3);
+    expect(await runOne('pool-warm-timecode', 'timecode')).to.be.at.least(3);
+    await closeRenderThreadPool();
   });
 });

@@ -134,13 +134,13 @@ export class StreamJob {
       if (!isSceneId(p.screenId)) throw new Error(`unknown screenId "${p.screenId}"`);
       const plan = this.ctx.broadcast?.(this.key, this.broadcastFps, { destinations: this.startDestinations, hls: p.hls }) ?? null;
       this.hasBroadcast = !!plan;
-      this.sessionId =
-        (await this.ctx.sessions
-          ?.start({ streamKey: this.key, screenId: p.screenId, taskId: p.taskId, startedAt: new Date(this.startedAt * 1000) })
-          .catch((err) => {
-            logger.warn(`could not record the session start: ${errMessage(err)}`);
-            return null;
-          })) ?? null;
+      // Recorded while the pipeline starts (a database round trip is no reason to wait for the first frame).
+      const session = this.ctx.sessions
+        ?.start({ streamKey: this.key, screenId: p.screenId, taskId: p.taskId, startedAt: new Date(this.startedAt * 1000) })
+        .catch((err) => {
+          logger.warn(`could not record the session start: ${errMessage(err)}`);
+          return null;
+        });
 
       const pipeline = (this.pipeline = new ThreadedPipeline({
         streamKey: this.key,
@@ -161,7 +161,7 @@ export class StreamJob {
       }));
       // Subscribed before the start, so the first frames already show the scene's data.
       offSceneData = this.ctx.sceneData?.(p.screenId, (data) => pipeline.setSceneData(data)) ?? offSceneData;
-      await pipeline.start();
+      await pipeline.start().finally(async () => (this.sessionId = (await session) ?? null));
       if (plan) {
         await this.destinations.started(pipeline, plan.destinations, !!plan.hlsDir);
         offDestinations = this.ctx.onDestinations?.(this.key, () => void this.destinations.refresh().catch(() => {})) ?? (() => {});

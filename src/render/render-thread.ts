@@ -6,7 +6,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCanvas } from '@napi-rs/canvas';
-import { getScene } from './scenes/index.js';
+import { getScene, sceneIds } from './scenes/index.js';
 import { FONT_SANS, registerFonts } from './fonts.js';
 import { RenderPipeline } from './pipeline.js';
 import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
@@ -28,12 +28,30 @@ function detach(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
 }
 
-/** A pooled thread (thread-pool.ts) does the slow part of a start ahead of need: the fonts, and the canvas library's first text. */
-function warmUp(): void {
+/**
+ * A pooled thread (thread-pool.ts) does the slow part of a start ahead of need: the fonts, the
+ * canvas library's first text, each scene's first frame at the sizes its streams draw (what a
+ * scene caches per size, glyphs at the sizes it uses) and a first JPEG.
+ */
+function warmUp(sizes: Array<[number, number]>): void {
   registerFonts();
   const ctx = createCanvas(64, 64).getContext('2d');
   ctx.font = `bold 20px "${FONT_SANS}"`;
   ctx.fillText('0', 8, 32);
+  for (const [width, height] of sizes) {
+    const canvas = createCanvas(width, height);
+    for (const id of sceneIds()) {
+      const scene = getScene(id)!;
+      const info = { width, height, frame: 0, timeMs: Date.now(), startedMs: Date.now(), streamKey: 'warm-up', fps: 30, effects: true };
+      try {
+        scene.draw(canvas.getContext('2d'), info, scene.state?.().frame(info.timeMs));
+      } catch {
+        /* a scene that cannot draw fails the stream that uses it, with its own message */
+      }
+    }
+    // Previews are encoded off the thread (libuv's pool), and the first such encode is the slow one.
+    canvas.encode('jpeg', 70).catch(() => {});
+  }
 }
 
 function main(init: RenderThreadInit): void {
@@ -95,7 +113,7 @@ function run(init: RenderThreadInit): void {
 if ((workerData as PooledThreadData).pooled) {
   // Booted ahead of need: the stream comes by message. Its handler runs main() synchronously,
   // so main's own listener is in place before the next message (scene data, stop) is emitted.
-  warmUp();
+  warmUp((workerData as PooledThreadData).sizes ?? []);
   const onInit = (m: ToThread) => {
     if (m.type !== 'init') return;
     port.off('message', onInit);

@@ -14,6 +14,8 @@ const BOOT_URL = new URL('./render-thread-boot.mjs', import.meta.url);
 /** What a pooled thread gets as workerData: it boots, then waits for an `init` message. */
 export interface PooledThreadData {
   pooled: true;
+  /** Frame sizes its streams will draw (broadcast, preview): each scene draws one frame of each ahead of need. */
+  sizes: Array<[number, number]>;
 }
 
 function spawn(workerData: RenderThreadInit | PooledThreadData, name: string): Worker {
@@ -22,13 +24,14 @@ function spawn(workerData: RenderThreadInit | PooledThreadData, name: string): W
 }
 
 let size = 0;
+let sizes: Array<[number, number]> = [];
 const idle: Worker[] = [];
 /** Delay before a replacement boots, so it does not compete with the stream that just started. */
 const REFILL_DELAY_MS = 100;
 let refillTimer: NodeJS.Timeout | null = null;
 
 function boot(): void {
-  const w = spawn({ pooled: true }, 'render (idle)');
+  const w = spawn({ pooled: true, sizes }, 'render (idle)');
   w.unref();
   const gone = () => {
     const i = idle.indexOf(w);
@@ -50,9 +53,13 @@ function refill(): void {
   refillTimer.unref();
 }
 
-/** Keep `n` render threads booted ahead of need (the worker role; 0 turns the pool off). */
-export function warmRenderThreads(n: number): void {
+/**
+ * Keep `n` render threads booted ahead of need (the worker role; 0 turns the pool off), each with
+ * every scene drawn once at `frameSizes` (the broadcast's and the preview's).
+ */
+export function warmRenderThreads(n: number, frameSizes: Array<[number, number]> = []): void {
   size = Math.max(0, Math.floor(n));
+  sizes = frameSizes;
   while (idle.length < size) boot();
   while (idle.length > size) void idle.pop()!.terminate();
 }

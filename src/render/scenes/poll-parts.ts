@@ -1,7 +1,7 @@
 // The pieces of the poll scene, each a pure drawing of (context, layout, time, data): the moving
 // background, the option rows (bars, and the winner's highlight in the reveal), the vote panel
 // with its QR code, the result banner and the confetti. poll.ts lays them out.
-import { createCanvas, Image, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
 import { drawQr, easeOut, fitText, roundRect, wrap, type QrMatrix } from './draw-kit.js';
 
@@ -33,21 +33,19 @@ function fillGradient(ctx: SKRSContext2D, w: number, h: number, c0: string, c1: 
 }
 
 // The gradient never changes for a size and theme, and shading it costs ~1.5 ms a frame at
-// 1280×720 where blitting the same pixels from an image costs ~0.3 ms (issue 14): it is drawn
-// once into an image (PNG is lossless: the same pixels) and copied every frame after. A thread
-// renders one stream, so a handful of entries is plenty.
-const gradients = new Map<string, Image | null>();
+// 1280×720 where blitting the same pixels costs ~0.3 ms (issue 14): it is shaded once into a
+// canvas of its own and copied every frame after. The canvas itself is the source: going through
+// a PNG (encode and decode) gave the same pixels but cost 60-190 ms on a stream's first frame.
+// A thread renders one stream, so a handful of entries is plenty.
+const gradients = new Map<string, Canvas | null>();
 
-function gradientImage(w: number, h: number, c0: string, c1: string): Image | null {
+function gradientImage(w: number, h: number, c0: string, c1: string): Canvas | null {
   if (!Number.isInteger(w) || !Number.isInteger(h) || w <= 0 || h <= 0) return null;
   const key = `${w}x${h} ${c0} ${c1}`;
   let image = gradients.get(key);
   if (image !== undefined) return image;
-  const canvas = createCanvas(w, h);
-  fillGradient(canvas.getContext('2d'), w, h, c0, c1);
-  image = new Image();
-  image.src = canvas.toBuffer('image/png');
-  if (image.width !== w || image.height !== h) image = null; // not decoded: shade it every frame
+  image = createCanvas(w, h);
+  fillGradient(image.getContext('2d'), w, h, c0, c1);
   if (gradients.size >= 4) gradients.delete(gradients.keys().next().value!);
   gradients.set(key, image);
   return image;
