@@ -10,49 +10,14 @@ import { Image, type SKRSContext2D } from '@napi-rs/canvas';
 import QRCode from 'qrcode';
 import type { FrameInfo, Scene, SceneState } from '../scene.js';
 import { FONT_MONO, FONT_SANS } from '../fonts.js';
-import { fitText, roundRect, wrap, type QrMatrix } from './draw-kit.js';
-import { pollPhase } from './poll-phase.js';
-import { DEFAULT_THEME, MUTED, drawBackground, drawConfetti, drawResultBanner, drawRows, drawVotePanel, type Theme } from './poll-parts.js';
+import { fitText, roundRect, type QrMatrix } from './draw-kit.js';
+import { drainShare, headerState, layoutPoll, revealStyle, soonDots, type PollLayout } from './poll-layout.js';
+import type { PollSceneData, PollSceneInput, PollScenePoll } from './poll-types.js';
+import { DEFAULT_THEME, MUTED, drawBackground, drawConfetti, drawResultBanner, drawRows, type Theme } from './poll-parts.js';
+import { drawVotePanel } from './poll-panel.js';
 
-/** The poll as this scene draws it (the polls domain's PollView has this shape, and more). */
-export interface PollScenePoll {
-  id: number;
-  question: string;
-  options: readonly { key: string; label: string; votes: number; percent: number }[];
-  total: number;
-  endsAt: string | null;
-  createdAt?: string;
-  closedAt?: string | null;
-  revealAt?: string | null;
-  revealUntil?: string | null;
-  winner?: { keys: string[]; labels: string[]; votes: number; tie: boolean } | null;
-  /** A chat bridge is connected (votes by typing !A … in the platform's chat). */
-  chat?: { platform: string; channel: string } | null;
-}
-
-/** How the show looks and where to vote (from the config, handed in with the poll). */
-export interface PollSceneShow extends Partial<Theme> {
-  /** Full address of the vote page (PUBLIC_URL + /vote); null or absent: no address on air. */
-  voteUrl?: string | null;
-  /** A PNG/JPEG/SVG drawn in the header instead of the brand name. */
-  logoFile?: string | null;
-}
-
-/** What the scene takes: the poll and the show settings, or (as before) just the poll. */
-export interface PollSceneInput {
-  poll: PollScenePoll | null;
-  show?: PollSceneShow;
-}
-
-export interface PollSceneData {
-  poll: PollScenePoll | null;
-  /** What each bar shows now, 0..1 of the full width (eases towards the option's share). */
-  shown: number[];
-  theme?: Theme;
-  voteUrl?: string | null;
-  qr?: QrMatrix | null;
-  logo?: Image | null;
-}
+export type { PollScenePoll, PollSceneShow, PollSceneInput, PollSceneData } from './poll-types.js';
+export { countdownText } from './poll-layout.js';
 
 export const OPTION_COLOURS = DEFAULT_THEME.optionColours;
 
@@ -72,27 +37,15 @@ export function easeTowards(shown: number[], target: number[], dtMs: number, tau
   });
 }
 
-/** "1:05" for 65 s; "0:00" once over. */
-export function countdownText(msLeft: number): string {
-  const s = Math.max(0, Math.ceil(msLeft / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
 /** The QR matrix of a text (error correction M: a phone reads it across a room). */
 export function qrMatrix(text: string): QrMatrix {
   const m = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules;
   return { size: m.size, data: m.data };
 }
 
-const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
-
 /** Header: badge (what is happening), brand or logo, the clock, and the big countdown on the right. */
-function drawHeader(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData, theme: Theme, u: number, pad: number, badge: string, right: { text: string; urgent: boolean } | null): void {
-  const { width: w, timeMs: t } = info;
-  const headY = Math.round(48 * u);
+function drawHeader(ctx: SKRSContext2D, L: PollLayout, data: PollSceneData, t: number): void {
+  const { u, pad, headY, theme, badge, right } = L;
   ctx.textBaseline = 'middle';
   ctx.font = `bold ${Math.round(22 * u)}px "${FONT_SANS}"`;
   const bw = ctx.measureText(badge).width + 36 * u;
@@ -111,94 +64,66 @@ function drawHeader(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData, th
     ctx.fillText(fitText(ctx, theme.brand, 360 * u), pad + bw + 20 * u, headY + 1 * u);
   }
   ctx.textAlign = 'right';
-  let x = w - pad;
+  let x = L.w - pad;
+  const state = headerState(L, t);
   if (right) {
     ctx.font = `bold ${Math.round(34 * u)}px "${FONT_MONO}"`;
     // The last ten seconds: amber, and breathing.
     ctx.fillStyle = right.urgent ? '#ffb703' : '#ffffff';
-    if (right.urgent) ctx.globalAlpha = 0.75 + 0.25 * Math.cos((t / 1000) * Math.PI * 2);
+    if (right.urgent) ctx.globalAlpha = state.alpha;
     ctx.fillText(right.text, x, headY + 2 * u);
     ctx.globalAlpha = 1;
     x -= ctx.measureText(right.text).width + 24 * u;
   }
   ctx.font = `${Math.round(20 * u)}px "${FONT_MONO}"`;
   ctx.fillStyle = MUTED;
-  ctx.fillText(clock(t), x, headY + 2 * u);
+  ctx.fillText(state.clock, x, headY + 2 * u);
   ctx.textAlign = 'left';
 }
 
 export function drawPoll(ctx: SKRSContext2D, info: FrameInfo, data: PollSceneData): void {
   const { width: w, height: h, timeMs: t } = info;
-  const u = h / 720; // layout unit: designed at 1280x720
-  const pad = Math.round(56 * u);
-  const theme = data.theme ?? DEFAULT_THEME;
+  const L = layoutPoll(ctx, info, data);
+  const { u, pad, theme, phase, reveal, effects, contentR, footH } = L;
   const poll = data.poll;
   // Optional effects (shed when the worker is short of CPU): the background's slashes, the bars' light, the confetti.
-  const effects = info.effects !== false;
   drawBackground(ctx, w, h, t, theme, effects);
-  const phase = poll ? pollPhase({ endsAt: poll.endsAt, closedAt: poll.closedAt ?? null, revealAt: poll.revealAt, revealUntil: poll.revealUntil }, t) : null;
-  const reveal = phase === 'reveal' && poll?.revealAt ? t - Date.parse(poll.revealAt) : null;
   // Behind everything: confetti never covers the QR code or the text.
   if (effects && reveal !== null && poll?.winner) drawConfetti(ctx, w, h, u, reveal, theme.optionColours);
+  drawHeader(ctx, L, data, t);
 
-  let right: { text: string; urgent: boolean } | null = null;
-  if (poll && phase === 'voting' && poll.endsAt) {
-    const left = Date.parse(poll.endsAt) - t;
-    right = { text: countdownText(left), urgent: left <= 10_000 };
-  } else if (phase === 'closed') right = { text: 'FINAL', urgent: false };
-  else if (phase === 'reveal' && poll?.revealUntil) right = { text: `NEXT ${countdownText(Date.parse(poll.revealUntil) - t)}`, urgent: false };
-  const badge = phase === 'closed' ? 'VOTING CLOSED' : phase === 'reveal' ? 'RESULTS' : 'LIVE POLL';
-  drawHeader(ctx, info, data, theme, u, pad, badge, right);
-
-  if (!poll) {
+  if (!poll || !L.question || !L.rows) {
     ctx.fillStyle = '#ffffff';
     ctx.font = `bold ${Math.round(48 * u)}px "${FONT_SANS}"`;
     ctx.textAlign = 'center';
-    const dots = '.'.repeat(1 + (Math.floor(t / 500) % 3));
-    ctx.fillText(`The next poll starts soon${dots}`, w / 2, h / 2);
+    ctx.fillText(`The next poll starts soon${soonDots(t)}`, w / 2, h / 2);
     ctx.textAlign = 'left';
     return;
   }
 
   // The time left, as a bar draining under the header.
-  if (phase === 'voting' && poll.endsAt && poll.createdAt) {
-    const total = Date.parse(poll.endsAt) - Date.parse(poll.createdAt);
-    const frac = total > 0 ? Math.min(1, Math.max(0, (Date.parse(poll.endsAt) - t) / total)) : 0;
+  const frac = drainShare(poll, phase, t);
+  if (frac !== null) {
     ctx.fillStyle = 'rgba(255,255,255,0.08)';
     ctx.fillRect(pad, 84 * u, w - 2 * pad, 4 * u);
-    ctx.fillStyle = Date.parse(poll.endsAt) - t <= 10_000 ? '#ffb703' : theme.accent;
+    ctx.fillStyle = Date.parse(poll.endsAt!) - t <= 10_000 ? '#ffb703' : theme.accent;
     ctx.fillRect(pad, 84 * u, (w - 2 * pad) * frac, 4 * u);
   }
 
   // The vote panel takes the right-hand column; everything else the rest.
-  const qr = data.voteUrl && data.qr ? data.qr : null;
-  const panelW = Math.round(264 * u);
-  const contentR = qr ? w - pad - panelW - 36 * u : w - pad;
-  if (qr) drawVotePanel(ctx, qr, data.voteUrl!, w - pad - panelW, 116 * u, panelW, u);
+  if (L.panel) drawVotePanel(ctx, data.qr!, data.voteUrl!, L.panel.x, L.panel.y, L.panel.width, u);
 
-  // Question: one line if it fits, else two (three, smaller, if it must).
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'middle';
-  const qWidth = contentR - pad;
-  let size = 50 * u;
-  let lines: string[] = [];
-  for (const [s, max] of [[50, 1], [40, 2], [32, 3]] as const) {
-    size = s * u;
-    ctx.font = `bold ${Math.round(size)}px "${FONT_SANS}"`;
-    lines = wrap(ctx, poll.question, qWidth, max);
-    if (!lines[lines.length - 1].endsWith('…') || max === 3) break;
-  }
-  const qTop = 116 * u;
+  const { size, lines, top: qTop } = L.question;
+  ctx.font = `bold ${Math.round(size)}px "${FONT_SANS}"`;
   lines.forEach((l, i) => ctx.fillText(l, pad, qTop + size * 0.6 + i * size * 1.15));
 
   const winners = new Set(poll.winner?.keys ?? []);
   const rows = poll.options.map((o, i) => ({ ...o, share: data.shown[i] ?? 0, colour: theme.optionColours[i % theme.optionColours.length] }));
-  const top = qTop + lines.length * size * 1.15 + 22 * u;
-  const footH = 76 * u;
-  drawRows(ctx, rows, { x: pad, width: contentR - pad, top, bottom: h - footH - 14 * u, u }, t,
-    reveal !== null ? { winners, dim: Math.min(1, reveal / 600), pulse: 0.5 + 0.5 * Math.sin(reveal / 180) } : undefined, effects);
+  drawRows(ctx, rows, L.rows, t, revealStyle(L, winners), effects);
 
-  const footY = h - footH / 2 - 14 * u;
+  const footY = L.footY;
   if (reveal !== null) {
     const wv = poll.winner;
     const first = wv ? poll.options.findIndex((o) => o.key === wv.keys[0]) : -1;
