@@ -307,3 +307,40 @@ describe('poll scene', function () {
     }
   });
 });
+
+describe('poll scene: the vote panel drawn from its cache', () => {
+  it('gives the pixels of a direct draw, at whole and fractional positions and sizes, and again from the cache', async () => {
+    registerFonts();
+    const { drawVotePanel, paintVotePanel } = await import('../src/render/scenes/poll-panel.js');
+    const { qrMatrix } = await import('../src/render/scenes/poll.js');
+    const qr = qrMatrix('https://polls.example.com/vote');
+    for (const [w, h, x, y, width, u] of [
+      [1280, 720, 960, 116, 264, 1],
+      [854, 480, 640.35, 77.33, 176, 480 / 720],
+    ] as const) {
+      const canvases = [createCanvas(w, h), createCanvas(w, h), createCanvas(w, h)];
+      for (const c of canvases) {
+        const ctx = c.getContext('2d');
+        ctx.fillStyle = '#1c1330';
+        ctx.fillRect(0, 0, w, h);
+      }
+      paintVotePanel(canvases[0].getContext('2d'), qr, 'https://polls.example.com/vote', x, y, width, u);
+      // The first draw fills the cache, the second comes from it.
+      drawVotePanel(canvases[1].getContext('2d'), qr, 'https://polls.example.com/vote', x, y, width, u);
+      drawVotePanel(canvases[2].getContext('2d'), qr, 'https://polls.example.com/vote', x, y, width, u);
+      const [a, ...others] = canvases.map((c) => c.data());
+      let max = 0;
+      const differ = new Set<number>();
+      for (const b of others)
+        for (let i = 0; i < a.length; i++) {
+          const d = Math.abs(a[i] - b[i]);
+          max = Math.max(max, d);
+          if (d > 3) differ.add(i >> 2);
+        }
+      // The card's anti-aliased edge rounds a little differently (composited in one step or two),
+      // and at a fractional offset a few pixels of its rounded corners by more (20 of them at 854×480).
+      expect(max, `${w}x${h}`).to.be.at.most(24);
+      expect(differ.size, `${w}x${h}: pixels that differ by more than 3`).to.be.below(48);
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { FONT_MONO, FONT_SANS } from '../fonts.js';
 import { drawQr, fitText, roundRect, type QrMatrix } from './draw-kit.js';
 
 /** The way to vote: a QR code of the address on a white card, "SCAN TO VOTE" and the address itself. */
-function paintVotePanel(ctx: SKRSContext2D, qr: QrMatrix, url: string, x: number, y: number, width: number, u: number): void {
+export function paintVotePanel(ctx: SKRSContext2D, qr: QrMatrix, url: string, x: number, y: number, width: number, u: number): void {
   ctx.fillStyle = '#ffffff';
   roundRect(ctx, x, y, width, width + 84 * u, 16 * u);
   ctx.fill();
