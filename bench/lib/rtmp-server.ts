@@ -29,7 +29,7 @@ async function listening(port: number, timeoutMs = 5000): Promise<void> {
 }
 
 /** `port`: listen there (a test restarts a server on the same port); default: a free one. */
-export async function startBenchRtmp(opts: { port?: number } = {}): Promise<{ base: string; kind: string; port: number; close(): Promise<void> }> {
+export async function startBenchRtmp(opts: { port?: number } = {}): Promise<{ base: string; kind: string; port: number; /** The server's own process (nginx); absent when it runs in this one. */ pid?: number; close(): Promise<void> }> {
   const port = opts.port ?? (await freePort());
   const useNginx = process.env.BENCH_RTMP !== 'embedded' && fs.existsSync(MODULE) && spawnSync('nginx', ['-v']).status === 0;
   if (!useNginx) {
@@ -52,6 +52,7 @@ rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { li
     base: `rtmp://127.0.0.1:${port}/live`,
     kind: 'nginx-rtmp',
     port,
+    pid: child.pid,
     async close() {
       child.kill('SIGKILL');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
