@@ -1,12 +1,70 @@
 import { expect } from 'chai';
 import { ThreadedPipeline } from '../src/render/threaded-pipeline.js';
-import { closeRenderThreadPool, warmRenderThreads } from '../src/render/thread-pool.js';
+import { closeRenderThreadPool, renderThreadLoad, warmRenderThreads } from '../src/render/thread-pool.js';
 
-// Render threads booted ahead of need (issue 14): a stream takes a warm thread, hands it its init
-// by message, and runs exactly as on a thread of its own; a replacement boots behind it.
+// Render threads (issue 14): booted ahead of need, a stream takes a warm thread and hands it its
+// init by message; threads are shared by streams up to a limit, one stream failing or stopping
+// leaves the others on its thread running.
 describe('render thread pool', function () {
   this.timeout(60_000);
   after(() => closeRenderThreadPool());
+
+  function open(streamKey: string, screenId = 'testcard') {
+    const seen = { previews: 0 };
+    const pipeline = new ThreadedPipeline({
+      streamKey,
+      screenId,
+      startedMs: Date.now(),
+      preview: { fps: 20, quality: 70, width: 320, height: 180 },
+      broadcast: null,
+      onPreview: () => (seen.previews += 1),
+      onFailed: (m) => {
+        throw new Error(m);
+      },
+    });
+    return { pipeline, seen };
+  }
+
+  async function previewsGrow(seen: { previews: number }, by = 3): Promise<void> {
+    const target = seen.previews + by;
+    const deadline = Date.now() + 30_000;
+    while (seen.previews < target) {
+      expect(Date.now(), 'previews from the stream').to.be.lessThan(deadline);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('streams share threads up to the limit; one that cannot start or stops leaves the others running', async () => {
+    warmRenderThreads(0, [], 1);
+    const a = open('share-a');
+    const b = open('share-b', 'poll');
+    await Promise.all([a.pipeline.start(), b.pipeline.start()]);
+    expect(a.pipeline.threadId).to.equal(b.pipeline.threadId);
+    expect(renderThreadLoad()).to.deep.equal([2]);
+    // A scene that does not exist: that stream fails alone.
+    const bad = open('share-bad', 'no-such-scene');
+    let error = '';
+    await bad.pipeline.start().catch((e: Error) => (error = e.message));
+    expect(error).to.match(/unknown screenId/);
+    await bad.pipeline.stop();
+    expect(renderThreadLoad()).to.deep.equal([2]);
+    await Promise.all([previewsGrow(a.seen), previewsGrow(b.seen)]);
+    await a.pipeline.stop();
+    expect(renderThreadLoad()).to.deep.equal([1]);
+    await previewsGrow(b.seen);
+    await b.pipeline.stop();
+    // No stream and nothing kept warm: the thread ends.
+    expect(renderThreadLoad()).to.deep.equal([]);
+    // Two threads allowed: two streams get one each.
+    warmRenderThreads(0, [], 2);
+    const c = open('share-c');
+    const d = open('share-d');
+    await Promise.all([c.pipeline.start(), d.pipeline.start()]);
+    expect(c.pipeline.threadId).to.not.equal(d.pipeline.threadId);
+    await Promise.all([previewsGrow(c.seen), previewsGrow(d.seen)]);
+    await Promise.all([c.pipeline.stop(), d.pipeline.stop()]);
+    warmRenderThreads(0);
+  });
 
   async function runOne(streamKey: string, screenId = 'testcard'): Promise<number> {
     let previews = 0;

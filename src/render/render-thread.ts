@@ -1,7 +1,9 @@
-// A stream's render loop and its FFmpeg, in a thread of their own: scene → canvas → raw frames
+// Streams' render loops and their FFmpeg, in a thread of their own: scene → canvas → raw frames
 // → the one encoder → MPEG-TS → every output (fanout.ts), and JPEG previews handed to the start
-// job by transfer. The thread that owns the encoder feeds the outputs: no extra hop. The worker's event
-// loop stays free for Redis and the other streams, and each stream gets a core when there is one.
+// job by transfer. The thread that owns the encoder feeds the outputs: no extra hop. The worker's
+// event loop stays free for Redis. A thread runs several streams (thread-pool.ts spreads them, a
+// thread per core): each stream is a `sid` in every message, and an extra stream costs its canvas
+// and its FFmpeg, not a V8 isolate of its own (issue 14).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,8 +12,8 @@ import { getScene, sceneIds } from './scenes/index.js';
 import { FONT_SANS, registerFonts } from './fonts.js';
 import { RenderPipeline } from './pipeline.js';
 import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
-import type { BroadcastStatus, FromThread, RenderThreadInit, ToThread } from './thread-protocol.js';
-import type { PooledThreadData } from './thread-pool.js';
+import type { BroadcastStatus, FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
+import type { RenderThreadData } from './thread-pool.js';
 
 const port = parentPort!;
 const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -29,7 +31,7 @@ function detach(buf: Buffer): ArrayBuffer {
 }
 
 /**
- * A pooled thread (thread-pool.ts) does the slow part of a start ahead of need: the fonts, the
+ * A thread (thread-pool.ts) does the slow part of a start ahead of need: the fonts, the
  * canvas library's first text, each scene's first frame at the sizes its streams draw (what a
  * scene caches per size, glyphs at the sizes it uses) and a first JPEG.
  */
@@ -54,13 +56,16 @@ function warmUp(sizes: Array<[number, number]>): void {
   }
 }
 
-function main(init: RenderThreadInit): void {
+/** The streams this thread runs, by sid: each one's handler of its messages. */
+const streams = new Map<number, (m: ToStream) => void>();
+
+function startStream(sid: number, init: RenderThreadInit): void {
   const scene = getScene(init.screenId);
   if (!scene) throw new Error(`unknown screenId "${init.screenId}"`);
 
   const sup = init.broadcast ? new BroadcastOutput(init.broadcast) : null;
   const broadcastStatus = (): BroadcastStatus | null => sup?.status() ?? null;
-  sup?.encoder.once('failed', (ev) => post({ type: 'failed', message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
+  sup?.encoder.once('failed', (ev) => post({ type: 'failed', sid, message: `FFmpeg failed ${init.broadcast!.maxFailures} times in a row: ${ev.lastError ?? 'no error output'}` }));
 
   const s = init.broadcast?.settings;
   const pipeline = new RenderPipeline({
@@ -71,53 +76,47 @@ function main(init: RenderThreadInit): void {
     broadcast: sup && s ? { fps: s.fps, width: s.width, height: s.height, sink: sup } : undefined,
     onPreview: (jpeg, seq, ts) => {
       const ab = detach(jpeg);
-      post({ type: 'preview', jpeg: ab, seq, ts }, [ab]);
+      post({ type: 'preview', sid, jpeg: ab, seq, ts }, [ab]);
     },
     afterFrame: () => minorGc({ type: 'minor' }),
   });
 
   if (init.sceneData !== undefined) pipeline.setSceneData(init.sceneData);
 
-  const sendStats = () => post({ type: 'stats', counters: pipeline.stats(), broadcast: broadcastStatus(), latencies: sup?.encoder.takeLatencies() });
+  const sendStats = () => post({ type: 'stats', sid, counters: pipeline.stats(), broadcast: broadcastStatus(), latencies: sup?.encoder.takeLatencies() });
   const statsTimer = setInterval(sendStats, 500);
 
-  port.on('message', async (m: ToThread) => {
+  let stopping = false;
+  streams.set(sid, async (m) => {
     if (m.type === 'scene-data') return pipeline.setSceneData(m.data);
     if (m.type === 'rates') return pipeline.setRates(m);
     if (m.type === 'destinations') {
       sup?.setDestinations(m.list);
       return sendStats();
     }
-    if (m.type !== 'stop') return;
+    if (m.type !== 'stop' || stopping) return;
+    stopping = true;
     pipeline.stop();
     clearInterval(statsTimer);
     await sup?.stop(5000);
     sendStats();
-    post({ type: 'stopped' });
-    port.close();
+    streams.delete(sid);
+    post({ type: 'stopped', sid });
   });
   sup?.start();
   pipeline.start();
-  post({ type: 'ready' });
+  post({ type: 'ready', sid });
 }
 
-function run(init: RenderThreadInit): void {
+warmUp((workerData as RenderThreadData).sizes ?? []);
+// A stream's handler is in place as soon as its init has run (synchronously), before its next message.
+port.on('message', (m: ToThread) => {
+  if (m.type !== 'init') return streams.get(m.sid)?.(m);
   try {
-    main(init);
+    startStream(m.sid, m.init);
   } catch (err) {
-    post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-    port.close();
+    // This stream cannot start (an unknown scene, an FFmpeg that cannot spawn): the others go on.
+    streams.delete(m.sid);
+    post({ type: 'failed', sid: m.sid, message: err instanceof Error ? err.message : String(err), ended: true });
   }
-}
-
-if ((workerData as PooledThreadData).pooled) {
-  // Booted ahead of need: the stream comes by message. Its handler runs main() synchronously,
-  // so main's own listener is in place before the next message (scene data, stop) is emitted.
-  warmUp((workerData as PooledThreadData).sizes ?? []);
-  const onInit = (m: ToThread) => {
-    if (m.type !== 'init') return;
-    port.off('message', onInit);
-    run(m.init);
-  };
-  port.on('message', onInit);
-} else run(workerData as RenderThreadInit);
+});

@@ -1,92 +1,162 @@
-// Render threads started ahead of need (issue 14): a thread's start (an isolate, the modules, the
-// canvas library, the fonts) takes 300-500 ms on a busy 2-core machine, nearly all of a stream's
-// `POST /stream/start` → first preview time. The worker role keeps `size` threads booted and idle
-// (unref'd: they never keep the process alive); a stream takes one and hands it its init by
-// message, and a replacement boots behind it. Without a warm thread a stream boots its own, as before.
+// The worker's render threads (issue 14). A thread runs several streams: a V8 isolate costs
+// ~29 MB and ~0.5 s to boot, a stream on a thread already running ~8 MB and nothing (bench/
+// thread-memory.ts). Streams are spread over at most `limit` threads (RENDER_THREADS, by default
+// one per core: a thread's JavaScript runs on one core, and a stream needs ~4 ms of it per
+// frame): a new stream takes an empty thread, else a new one while under the limit, else the
+// thread with the fewest streams. `warm` empty threads are kept booted ahead of need (unref'd:
+// they never keep the process alive), each with every scene drawn once at the stream sizes, so
+// a start never waits for a thread's boot; an empty thread beyond those ends.
+// A thread that crashes takes its streams with it: each is told (gone) and fails as a stream
+// whose render failed does, to be restarted by its job.
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { RenderThreadInit, ToThread } from './thread-protocol.js';
+import type { FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
 
 // From the build the thread is render-thread.js; from the sources (tsx) it goes through a boot file.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const THREAD_URL = new URL(FROM_SOURCE ? './render-thread.ts' : './render-thread.js', import.meta.url);
 const BOOT_URL = new URL('./render-thread-boot.mjs', import.meta.url);
 
-/** What a pooled thread gets as workerData: it boots, then waits for an `init` message. */
-export interface PooledThreadData {
-  pooled: true;
+/** What a render thread gets as workerData. */
+export interface RenderThreadData {
   /** Frame sizes its streams will draw (broadcast, preview): each scene draws one frame of each ahead of need. */
   sizes: Array<[number, number]>;
 }
 
-function spawn(workerData: RenderThreadInit | PooledThreadData, name: string): Worker {
-  if (!FROM_SOURCE) return new Worker(THREAD_URL, { workerData, name });
-  return new Worker(BOOT_URL, { workerData: { ...workerData, threadUrl: THREAD_URL.href }, name });
+/** What a stream hears from its thread. */
+export interface StreamListener {
+  message(m: FromThread): void;
+  /** The thread is gone (crashed or ended) with the stream still on it. */
+  gone(reason: string): void;
 }
 
-let size = 0;
+/** A stream's place on a thread: post to it, and leave it once stopped. */
+export interface StreamSlot {
+  readonly sid: number;
+  /** The thread's id (threads shared by streams have the same). */
+  readonly threadId: number;
+  post(m: ToStream): void;
+  /** The stream is off the thread (stopped, or given up): an empty thread is kept warm or ends. */
+  leave(): void;
+  /** Ends the whole thread, every stream on it (a thread that does not answer a stop). */
+  terminate(): void;
+}
+
+interface Host {
+  worker: Worker;
+  streams: Map<number, StreamListener>;
+}
+
+let warm = 0;
+let limit = Math.max(1, os.availableParallelism());
 let sizes: Array<[number, number]> = [];
-const idle: Worker[] = [];
-/** Delay before a replacement boots, so it does not compete with the stream that just started. */
+const hosts: Host[] = [];
+let nextSid = 1;
+/** Delay before an empty thread boots, so it does not compete with the stream that just started. */
 const REFILL_DELAY_MS = 100;
 let refillTimer: NodeJS.Timeout | null = null;
 
-function boot(): void {
-  const w = spawn({ pooled: true, sizes }, 'render (idle)');
-  w.unref();
-  const gone = () => {
-    const i = idle.indexOf(w);
-    if (i >= 0) idle.splice(i, 1);
+function boot(): Host {
+  const workerData: RenderThreadData = { sizes };
+  const worker = FROM_SOURCE ? new Worker(BOOT_URL, { workerData: { ...workerData, threadUrl: THREAD_URL.href }, name: 'render' }) : new Worker(THREAD_URL, { workerData, name: 'render' });
+  worker.unref();
+  const host: Host = { worker, streams: new Map() };
+  worker.on('message', (m: FromThread) => host.streams.get(m.sid)?.message(m));
+  const gone = (reason: string) => {
+    const i = hosts.indexOf(host);
+    if (i >= 0) hosts.splice(i, 1);
+    const listeners = [...host.streams.values()];
+    host.streams.clear();
+    for (const l of listeners) l.gone(reason);
+    refill();
   };
-  // An idle thread that fails or ends is dropped; the next take boots its own thread.
-  w.once('error', gone);
-  w.once('exit', gone);
-  (w as Worker & { poolGone?: () => void }).poolGone = gone;
-  idle.push(w);
+  worker.on('error', (err) => gone(err.message));
+  worker.on('exit', (code) => gone(`render thread exited with code ${code}`));
+  hosts.push(host);
+  return host;
 }
 
+const empty = () => hosts.filter((h) => h.streams.size === 0);
+
 function refill(): void {
-  if (refillTimer || idle.length >= size) return;
+  if (refillTimer) return;
   refillTimer = setTimeout(() => {
     refillTimer = null;
-    while (idle.length < size) boot();
+    // Empty threads count towards the limit too: past it, a new stream shares a busy thread.
+    while (empty().length < warm && hosts.length < Math.max(limit, warm)) boot();
   }, REFILL_DELAY_MS);
   refillTimer.unref();
 }
 
-/**
- * Keep `n` render threads booted ahead of need (the worker role; 0 turns the pool off), each with
- * every scene drawn once at `frameSizes` (the broadcast's and the preview's).
- */
-export function warmRenderThreads(n: number, frameSizes: Array<[number, number]> = []): void {
-  size = Math.max(0, Math.floor(n));
-  sizes = frameSizes;
-  while (idle.length < size) boot();
-  while (idle.length > size) void idle.pop()!.terminate();
+/** Ends empty threads beyond the `warm` kept. */
+function trim(): void {
+  for (const h of empty().slice(warm)) {
+    hosts.splice(hosts.indexOf(h), 1);
+    void h.worker.terminate();
+  }
 }
 
-/** Ends the idle threads and keeps none (the pool starts again on the next warmRenderThreads). */
-export function closeRenderThreadPool(): Promise<void> {
-  size = 0;
+/**
+ * Keep `n` empty render threads booted ahead of need (0: none), each with every scene drawn once
+ * at `frameSizes` (the broadcast's and the preview's), and spread streams over at most
+ * `maxThreads` threads (0: one per core).
+ */
+export function warmRenderThreads(n: number, frameSizes: Array<[number, number]> = [], maxThreads = 0): void {
+  warm = Math.max(0, Math.floor(n));
+  limit = maxThreads > 0 ? Math.floor(maxThreads) : Math.max(1, os.availableParallelism());
+  sizes = frameSizes;
+  while (empty().length < warm && hosts.length < Math.max(limit, warm)) boot();
+  trim();
+}
+
+/** Ends the empty threads and keeps none warm (streams still running keep their threads). */
+export async function closeRenderThreadPool(): Promise<void> {
+  warm = 0;
   if (refillTimer) clearTimeout(refillTimer);
   refillTimer = null;
-  return Promise.all(idle.splice(0).map((w) => w.terminate())).then(() => undefined);
+  const idle = empty();
+  for (const h of idle) hosts.splice(hosts.indexOf(h), 1);
+  await Promise.all(idle.map((h) => h.worker.terminate()));
 }
 
-/** A render thread running `init`: a warm one from the pool when there is one, else a new one. */
-export function startRenderThread(init: RenderThreadInit, name: string): Worker {
-  const w = idle.shift();
-  if (!w) {
-    refill();
-    return spawn(init, name);
-  }
-  const gone = (w as Worker & { poolGone?: () => void }).poolGone;
-  if (gone) {
-    w.off('error', gone);
-    w.off('exit', gone);
-  }
-  w.ref();
-  const msg: ToThread = { type: 'init', init };
-  w.postMessage(msg);
+/** The thread a new stream goes to: an empty one, else a new one under the limit, else the least busy. */
+function pick(): Host {
+  const idle = empty()[0];
+  if (idle) return idle;
+  if (hosts.length < limit) return boot();
+  return hosts.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+}
+
+/** Runs `init` on a render thread as a new stream; its messages go to `listener`. */
+export function startRenderStream(init: RenderThreadInit, listener: StreamListener): StreamSlot {
+  const host = pick();
+  const sid = nextSid++;
+  host.streams.set(sid, listener);
+  host.worker.ref();
+  const init_: ToThread = { type: 'init', sid, init };
+  host.worker.postMessage(init_);
   refill();
-  return w;
+  let left = false;
+  return {
+    sid,
+    threadId: host.worker.threadId,
+    post(m) {
+      if (!left) host.worker.postMessage({ ...m, sid } satisfies ToThread);
+    },
+    leave() {
+      if (left) return;
+      left = true;
+      host.streams.delete(sid);
+      if (host.streams.size === 0) host.worker.unref();
+      trim();
+    },
+    terminate() {
+      void host.worker.terminate();
+    },
+  };
+}
+
+/** Threads running now, and the streams on each (for tests and the bench). */
+export function renderThreadLoad(): number[] {
+  return hosts.map((h) => h.streams.size);
 }

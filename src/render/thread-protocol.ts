@@ -45,17 +45,18 @@ export interface ThreadCounters {
   previewSkipped: number;
 }
 
+/** Every message names its stream by `sid`: a render thread runs several streams (thread-pool.ts). */
 export type FromThread =
-  | { type: 'ready' }
-  | { type: 'preview'; jpeg: ArrayBuffer; seq: number; ts: number }
+  | { type: 'ready'; sid: number }
+  | { type: 'preview'; sid: number; jpeg: ArrayBuffer; seq: number; ts: number }
   /** `latencies`: render → FFmpeg seconds of the frames written since the last stats message. */
-  | { type: 'stats'; counters: ThreadCounters; broadcast: BroadcastStatus | null; latencies?: number[] }
-  | { type: 'failed'; message: string }
-  | { type: 'stopped' };
+  | { type: 'stats'; sid: number; counters: ThreadCounters; broadcast: BroadcastStatus | null; latencies?: number[] }
+  /** `ended`: the stream is no longer on the thread (it could not start); else it runs until stopped. */
+  | { type: 'failed'; sid: number; message: string; ended?: boolean }
+  | { type: 'stopped'; sid: number };
 
-export type ToThread =
-  /** A pooled thread's stream (thread-pool.ts): it booted idle and runs this from now on. */
-  | { type: 'init'; init: RenderThreadInit }
+/** What a stream's handle sends its thread (the host adds the stream's `sid`). */
+export type ToStream =
   | { type: 'stop' }
   /** The latest data of a live-data scene (the poll, for the poll scene); the thread hands it to the scene. */
   | { type: 'scene-data'; data: unknown }
@@ -63,3 +64,8 @@ export type ToThread =
   | { type: 'destinations'; list: Destination[] }
   /** Shed load (issue 13): frames rendered per second (the broadcast repeats the last one between them), the previews' rate, the scene's optional effects. */
   | ({ type: 'rates' } & RenderRates);
+
+export type ToThread =
+  /** A new stream on this thread: it runs `init` from now on, as stream `sid`. */
+  | { type: 'init'; sid: number; init: RenderThreadInit }
+  | (ToStream & { sid: number });

@@ -1,11 +1,10 @@
-// The start job's handle on a stream's render thread: starts it, passes its previews on, and
-// keeps its counters and its broadcast's health.
-import type { Worker } from 'node:worker_threads';
+// The start job's handle on a stream on a render thread (thread-pool.ts): starts it, passes its
+// previews on, and keeps its counters and its broadcast's health.
 import { log, redactKey } from '../logger.js';
 import type { PipelineStats, RenderRates } from './pipeline.js';
 import type { Destination } from './ffmpeg/copy-output.js';
-import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters, ToThread } from './thread-protocol.js';
-import { startRenderThread } from './thread-pool.js';
+import type { BroadcastStatus, FromThread, RenderThreadInit, ThreadCounters } from './thread-protocol.js';
+import { startRenderStream, type StreamSlot } from './thread-pool.js';
 
 const logger = log('RENDER');
 
@@ -22,11 +21,13 @@ export interface ThreadedPipelineOptions extends RenderThreadInit {
 }
 
 export class ThreadedPipeline {
-  private worker: Worker | null = null;
+  private slot: StreamSlot | null = null;
   private counters: ThreadCounters = { frames: 0, dropped: 0, previewFrames: 0, previewSkipped: 0 };
   private status: BroadcastStatus | null = null;
   private stopping = false;
   private stopped: Promise<void> | null = null;
+  /** Resolves once the stream is off its thread (stopped, failed to start, or its thread gone). */
+  private whenStopped: Promise<void> | null = null;
   private ready = false;
   /** Scene data not yet posted: posted once the thread is ready, and coalesced within a tick. */
   private pendingData: { data: unknown } | null = null;
@@ -42,9 +43,6 @@ export class ThreadedPipeline {
     // Data handed in before the start is the scene's first: no frame goes out without it.
     const first = this.pendingData;
     this.pendingData = null;
-    // A warm thread from the pool when there is one (thread-pool.ts), else a new one.
-    const worker = startRenderThread(first ? { ...init, sceneData: first.data } : init, `render ${init.streamKey}`);
-    this.worker = worker;
     let settle: { resolve(): void; reject(e: Error): void } | null = null;
     const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     const fail = (message: string) => {
@@ -53,33 +51,45 @@ export class ThreadedPipeline {
         settle = null;
       } else if (!this.stopping) onFailed(message);
     };
-    worker.on('message', (m: FromThread) => {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          this.flushSceneData();
-          settle?.resolve();
-          settle = null;
-          break;
-        case 'preview':
-          if (!this.stopping) onPreview(Buffer.from(m.jpeg), m.seq, m.ts);
-          break;
-        case 'stats':
-          this.counters = m.counters;
-          this.status = m.broadcast;
-          if (latencyObserver) for (const v of m.latencies ?? []) latencyObserver(v);
-          break;
-        case 'failed':
-          fail(m.message);
-          break;
-      }
-    });
-    worker.on('error', (err) => {
-      logger.error(`render thread of ${redactKey(init.streamKey)} crashed: ${err.message}`);
-      fail(err.message);
-    });
-    worker.on('exit', (code) => {
-      if (code !== 0) fail(`render thread exited with code ${code}`);
+    let onStopped: (() => void) | null = null;
+    this.whenStopped = new Promise<void>((resolve) => (onStopped = resolve));
+    const leave = () => {
+      this.slot?.leave();
+      onStopped?.();
+    };
+    // A thread running already when there is room on one, else a new one (thread-pool.ts).
+    this.slot = startRenderStream(first ? { ...init, sceneData: first.data } : init, {
+      message: (m: FromThread) => {
+        switch (m.type) {
+          case 'ready':
+            this.ready = true;
+            this.flushSceneData();
+            settle?.resolve();
+            settle = null;
+            break;
+          case 'preview':
+            if (!this.stopping) onPreview(Buffer.from(m.jpeg), m.seq, m.ts);
+            break;
+          case 'stats':
+            this.counters = m.counters;
+            this.status = m.broadcast;
+            if (latencyObserver) for (const v of m.latencies ?? []) latencyObserver(v);
+            break;
+          case 'failed':
+            // Its broadcast gave up, or it could not start at all (ended: it is off its thread already).
+            fail(m.message);
+            if (m.ended) leave();
+            break;
+          case 'stopped':
+            leave();
+            break;
+        }
+      },
+      gone: (reason) => {
+        logger.error(`render thread of ${redactKey(init.streamKey)} ended: ${reason}`);
+        fail(reason);
+        leave();
+      },
     });
     return started;
   }
@@ -100,42 +110,41 @@ export class ThreadedPipeline {
 
   private flushSceneData(): void {
     const p = this.pendingData;
-    if (!p || !this.worker || this.stopping) return;
+    if (!p || !this.slot || this.stopping) return;
     this.pendingData = null;
-    const msg: ToThread = { type: 'scene-data', data: p.data };
-    this.worker.postMessage(msg);
+    this.slot.post({ type: 'scene-data', data: p.data });
   }
 
   /** Makes the broadcast's destinations these (by id); the others go on untouched. */
   setDestinations(list: Destination[]): void {
-    if (!this.worker || this.stopping) return;
-    const msg: ToThread = { type: 'destinations', list };
-    this.worker.postMessage(msg);
+    if (!this.slot || this.stopping) return;
+    this.slot.post({ type: 'destinations', list });
   }
 
   /** Shed load (issue 13): the rates the thread renders and previews at (RenderPipeline.setRates). */
   setRates(rates: RenderRates): void {
     this.previewFps = rates.previewFps;
-    if (!this.worker || this.stopping) return;
-    const msg: ToThread = { type: 'rates', ...rates };
-    this.worker.postMessage(msg);
+    if (!this.slot || this.stopping) return;
+    this.slot.post({ type: 'rates', ...rates });
   }
 
-  /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the thread ended. */
+  /** Stop rendering and FFmpeg (flushed, killed after its bound); resolves when the stream is off its thread. */
   stop(): Promise<void> {
-    if (!this.worker) return Promise.resolve();
+    const slot = this.slot;
+    if (!slot || !this.whenStopped) return Promise.resolve();
     if (this.stopped) return this.stopped;
     this.stopping = true;
-    const worker = this.worker;
-    this.stopped = new Promise<void>((resolve) => {
-      if (worker.threadId === -1) return resolve();
-      worker.once('exit', () => resolve());
-      const msg: ToThread = { type: 'stop' };
-      worker.postMessage(msg);
-      // FFmpeg's own stop bound is 5 s; past 8 s the thread is ended whatever it does.
-      setTimeout(() => void worker.terminate(), 8000).unref();
-    });
+    slot.post({ type: 'stop' });
+    // FFmpeg's own stop bound is 5 s; past 8 s the thread does not answer, and is ended with every stream on it.
+    const timer = setTimeout(() => slot.terminate(), 8000);
+    timer.unref();
+    this.stopped = this.whenStopped.then(() => clearTimeout(timer));
     return this.stopped;
+  }
+
+  /** The render thread the stream runs on (streams sharing a thread have the same); null before start. */
+  get threadId(): number | null {
+    return this.slot?.threadId ?? null;
   }
 
   stats(): PipelineStats {
