@@ -17,7 +17,10 @@ describe('render thread pool', function () {
       startedMs: Date.now(),
       preview: { fps: 20, quality: 70, width: 320, height: 180 },
       broadcast: null,
-      onPreview: () => (seen.previews += 1),
+      onPreview: (jpeg) => {
+        expect(jpeg.subarray(0, 2).toString('hex')).to.equal('ffd8');
+        seen.previews += 1;
+      },
       onFailed: (m) => {
         throw new Error(m);
       },
@@ -67,33 +70,15 @@ describe('render thread pool', function () {
   });
 
   async function runOne(streamKey: string, screenId = 'testcard'): Promise<number> {
-    let previews = 0;
-    const pipeline = new ThreadedPipeline({
-      streamKey,
-      screenId,
-      startedMs: Date.now(),
-      preview: { fps: 20, quality: 70, width: 320, height: 180 },
-      broadcast: null,
-      onPreview: (jpeg) => {
-        expect(jpeg.subarray(0, 2).toString('hex')).to.equal('ffd8');
-        previews += 1;
-      },
-      onFailed: (m) => {
-        throw new Error(m);
-      },
-    });
+    const { pipeline, seen } = open(streamKey, screenId);
     try {
       await pipeline.start();
-      const deadline = Date.now() + 30_000;
-      while (previews < 3) {
-        expect(Date.now(), 'previews from the stream').to.be.lessThan(deadline);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await previewsGrow(seen);
     } finally {
       await pipeline.stop();
     }
     expect(pipeline.stats().frames).to.be.greaterThan(0);
-    return previews;
+    return seen.previews;
   }
 
   it('streams run on warm threads one after the other, and without a pool on threads of their own', async () => {
