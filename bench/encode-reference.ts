@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createCanvas } from '@napi-rs/canvas';
-import { buildEncoderArgs } from '../src/render/ffmpeg/args.js';
+import { encoderCommands } from './lib/ffmpeg-alone.js';
 import { registerFonts } from '../src/render/fonts.js';
 import { testcard } from '../src/render/scenes/testcard.js';
 import { createPollScene } from '../src/render/scenes/poll.js';
@@ -65,14 +65,7 @@ async function run(args: string[], feed?: (stdin: NodeJS.WritableStream) => Prom
 
 async function main() {
   printMachine();
-  const ours = buildEncoderArgs(settings).map((a) => (a === 'pipe:1' ? '/dev/null' : a));
-  const out = ours.indexOf('/dev/null');
-  ours.splice(out, 0, '-y');
-  // Reference: the same argument list with the raw stdin input swapped for lavfi testsrc2.
-  const i = ours.indexOf('rawvideo') - 1; // '-f' before 'rawvideo'
-  const inputEnd = ours.indexOf('pipe:0') + 1;
-  const reference = [...ours.slice(0, i), '-f', 'lavfi', '-i', `testsrc2=size=${W}x${H}:rate=${FPS}`, ...ours.slice(inputEnd)];
-  reference.splice(reference.indexOf('/dev/null') - 1, 0, '-frames:v', String(FRAMES));
+  const { stdin: ours, reference } = encoderCommands(settings, FRAMES);
 
   registerFonts();
   const canvas = createCanvas(W, H);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ThreadedPipeline } from '../src/render/threaded-pipeline.js';
-import { closeRenderThreadPool, renderThreadLoad, warmRenderThreads } from '../src/render/thread-pool.js';
+import { closeRenderThreadPool, endRenderThread, renderThreadLoad, warmRenderThreads } from '../src/render/thread-pool.js';
 
 // Render threads (issue 14): booted ahead of need, a stream takes a warm thread and hands it its
 // init by message; threads are shared by streams up to a limit, one stream failing or stopping
@@ -10,7 +10,7 @@ describe('render thread pool', function () {
   after(() => closeRenderThreadPool());
 
   function open(streamKey: string, screenId = 'testcard') {
-    const seen = { previews: 0 };
+    const seen = { previews: 0, lost: '' };
     const pipeline = new ThreadedPipeline({
       streamKey,
       screenId,
@@ -24,6 +24,7 @@ describe('render thread pool', function () {
       onFailed: (m) => {
         throw new Error(m);
       },
+      onLost: (reason) => (seen.lost = reason),
     });
     return { pipeline, seen };
   }
@@ -66,6 +67,29 @@ describe('render thread pool', function () {
     expect(c.pipeline.threadId).to.not.equal(d.pipeline.threadId);
     await Promise.all([previewsGrow(c.seen), previewsGrow(d.seen)]);
     await Promise.all([c.pipeline.stop(), d.pipeline.stop()]);
+    warmRenderThreads(0);
+  });
+
+  it('a thread that crashes under two streams: each is told it was lost (not failed), and the next stream gets a new thread', async () => {
+    warmRenderThreads(0, [], 1);
+    const a = open('lost-a');
+    const b = open('lost-b');
+    await Promise.all([a.pipeline.start(), b.pipeline.start()]);
+    await endRenderThread(a.pipeline.threadId!);
+    const deadline = Date.now() + 10_000;
+    while (!a.seen.lost || !b.seen.lost) {
+      expect(Date.now(), 'both streams told').to.be.lessThan(deadline);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(a.seen.lost).to.match(/render thread exited/);
+    // Their stop resolves at once: nothing is left to stop.
+    await Promise.all([a.pipeline.stop(), b.pipeline.stop()]);
+    expect(renderThreadLoad()).to.deep.equal([]);
+    const c = open('lost-c');
+    await c.pipeline.start();
+    await previewsGrow(c.seen);
+    expect(c.pipeline.threadId).to.not.equal(a.pipeline.threadId);
+    await c.pipeline.stop();
     warmRenderThreads(0);
   });
 

@@ -14,7 +14,8 @@ import { holdLease } from '../streams/lease.js';
 const logger = log('STREAMING-TASK');
 
 /** Why a stream stops; a stream that lost its lease or its hash leaves its state to the new owner. */
-export type StopReason = 'requested' | 'shutdown' | 'rebalance' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed';
+/** `render thread lost`: the thread crashed under several streams: each is left to the next owner (the reconciler starts it again). */
+export type StopReason = 'requested' | 'shutdown' | 'rebalance' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed' | 'render thread lost';
 
 export function handedOver(reason: string): boolean {
   return reason === 'lease lost' || reason === 'replaced by another task';

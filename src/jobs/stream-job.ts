@@ -152,6 +152,7 @@ export class StreamJob {
           this.failure = message;
           this.signals.stop('failed');
         },
+        onLost: () => this.signals.stop('render thread lost'),
         onPreview: (jpeg, seq, ts) => {
           this.published += 1;
           publishFrame(redis, this.key, { seq, ts, jpeg }).catch(() => {

@@ -156,6 +156,11 @@ export function startRenderStream(init: RenderThreadInit, listener: StreamListen
   };
 }
 
+/** Ends the thread `threadId` with every stream on it, as a crash would (tests). */
+export async function endRenderThread(threadId: number): Promise<void> {
+  await hosts.find((h) => h.worker.threadId === threadId)?.worker.terminate();
+}
+
 /** Threads running now, and the streams on each (for tests and the bench). */
 export function renderThreadLoad(): number[] {
   return hosts.map((h) => h.streams.size);

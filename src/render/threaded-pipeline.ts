@@ -16,8 +16,13 @@ export function observeEncodeLatency(fn: ((seconds: number) => void) | null): vo
 
 export interface ThreadedPipelineOptions extends RenderThreadInit {
   onPreview: (jpeg: Buffer, seq: number, ts: number) => void;
-  /** The stream cannot go on: the broadcast gave up, or the thread failed. */
+  /** The stream cannot go on: the broadcast gave up, or (without onLost) its thread is gone. */
   onFailed: (message: string) => void;
+  /**
+   * The render thread crashed or ended under the stream (and any others on it): not the stream's
+   * own failure, so its job leaves it to be started again rather than failing it.
+   */
+  onLost?: (reason: string) => void;
 }
 
 export class ThreadedPipeline {
@@ -39,7 +44,7 @@ export class ThreadedPipeline {
 
   /** Resolves once the thread renders (its scene, data source and FFmpeg are started). */
   start(): Promise<void> {
-    const { onPreview, onFailed, ...init } = this.o;
+    const { onPreview, onFailed, onLost, ...init } = this.o;
     // Data handed in before the start is the scene's first: no frame goes out without it.
     const first = this.pendingData;
     this.pendingData = null;
@@ -87,7 +92,8 @@ export class ThreadedPipeline {
       },
       gone: (reason) => {
         logger.error(`render thread of ${redactKey(init.streamKey)} ended: ${reason}`);
-        fail(reason);
+        if (settle || !onLost) fail(reason);
+        else if (!this.stopping) onLost(reason);
         leave();
       },
     });
