@@ -7,7 +7,7 @@
 //      CPU-seconds per second in all our processes (cpu-split.ts) — FFmpeg alone: one at real time
 //   3. PSS of web + worker with one stream, and what each extra stream adds (memory.ts)
 //   4. POST /stream/start → first SSE frame p50 and p95, stop p50 (control-latency.ts)
-// Takes ~8 minutes a run. MAX_STREAMS (8) bounds the scan of goal 1.
+// Takes ~8 minutes a run. MAX_STREAMS (8) bounds the scan of goal 1; ONLY_ALONE=1 measures FFmpeg alone only.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,20 +34,27 @@ function num(text: string, re: RegExp): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-/** FFmpeg alone, `n` at once at real time for 20 s: each one's fps, and CPU-seconds per second of one. */
+/**
+ * FFmpeg alone, `n` at once at real time for 20 s: each one's fps as FFmpeg itself reports it on
+ * its progress pipe (frames over the time since its input opened: process start-up, which
+ * n processes starting together stretch, is not counted), and one's CPU-seconds per second.
+ */
 async function ffmpegAlone(n: number): Promise<{ minFps: number; cpuPerStream: number }> {
   const frames = 600;
   const { reference } = encoderCommands({ width: 1280, height: 720, fps: 30, videoBitrate: '2500k', audioBitrate: '128k' }, frames, { realtime: true });
   const runs = Array.from({ length: n }, async (_, i) => {
     const timeFile = path.join(os.tmpdir(), `issue14-alone-${process.pid}-${i}.time`);
     const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, 'ffmpeg', ...reference], { stdio: ['ignore', 'ignore', 'ignore', 'ignore'] });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, 'ffmpeg', ...reference], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    let progress = '';
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (b: Buffer) => (progress = (progress + b.toString()).slice(-4096)));
     const [code] = await once(child, 'close');
     const seconds = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`FFmpeg alone exited ${code}`);
     const [u, s] = fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
     fs.rmSync(timeFile, { force: true });
-    return { fps: frames / seconds, cpu: (u + s) / seconds };
+    const fps = [...progress.matchAll(/^fps=([\d.]+)/gm)].pop()?.[1];
+    return { fps: fps ? Number(fps) : frames / seconds, cpu: (u + s) / seconds };
   });
   const done = await Promise.all(runs);
   return { minFps: Math.min(...done.map((d) => d.fps)), cpuPerStream: percentile(done.map((d) => d.cpu), 50) };
@@ -98,6 +105,10 @@ async function once_(run: number): Promise<Figures> {
 
 async function main() {
   printMachine();
+  if (process.env.ONLY_ALONE) {
+    const a = await ffmpegAlone(STREAMS_ALONE);
+    return console.log(`FFmpeg alone ×${STREAMS_ALONE} at real time: slowest ${fmt(a.minFps, 2)} fps, ${fmt(a.cpuPerStream, 3)} CPU-s/s each`);
+  }
   const runs: Figures[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await once_(i));
   const rows: Array<[string, string, keyof Figures, number, (keyof Figures | null)?]> = [
