@@ -6,8 +6,8 @@
 // thread with the fewest streams. `warm` empty threads are kept booted ahead of need (unref'd:
 // they never keep the process alive), each with every scene drawn once at the stream sizes, so
 // a start never waits for a thread's boot; an empty thread beyond those ends.
-// A thread that crashes takes its streams with it: each is told (gone) and fails as a stream
-// whose render failed does, to be restarted by its job.
+// A thread that crashes takes its streams with it: each is told (gone), and its start job leaves
+// it requested for the reconciler to start again (ThreadedPipeline's onLost), as for a lost worker.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
