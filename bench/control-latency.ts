@@ -16,6 +16,8 @@ async function main() {
   const svc = await startService();
   const redis = new Redis(svc.env.REDIS_URL);
   const url = svc.web.url;
+  // SETTLE_MS: wait after the service is up (its render thread boots and warms ~0.5 s after the worker is ready).
+  await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_MS ?? 0)));
   const starts: number[] = [];
   const stopsState: number[] = [];
   const stopsFeed: number[] = [];
