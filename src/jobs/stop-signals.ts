@@ -13,8 +13,11 @@ import { holdLease } from '../streams/lease.js';
 
 const logger = log('STREAMING-TASK');
 
-/** Why a stream stops; a stream that lost its lease or its hash leaves its state to the new owner. */
-/** `render thread lost`: the thread crashed under several streams: each is left to the next owner (the reconciler starts it again). */
+/**
+ * Why a stream stops; a stream that lost its lease or its hash leaves its state to the new owner.
+ * `render thread lost`: its thread crashed (under several streams): it stays requested, and the
+ * reconciler starts it again.
+ */
 export type StopReason = 'requested' | 'shutdown' | 'rebalance' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed' | 'render thread lost';
 
 export function handedOver(reason: string): boolean {

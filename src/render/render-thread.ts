@@ -14,6 +14,9 @@ import { RenderPipeline } from './pipeline.js';
 import { BroadcastOutput } from './ffmpeg/broadcast-output.js';
 import type { BroadcastStatus, FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
 import type { RenderThreadData } from './thread-pool.js';
+import { errMessage, log, redactKey } from '../logger.js';
+
+const logger = log('RENDER');
 
 const port = parentPort!;
 const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -98,10 +101,16 @@ function startStream(sid: number, init: RenderThreadInit): void {
     stopping = true;
     pipeline.stop();
     clearInterval(statsTimer);
-    await sup?.stop(5000);
-    sendStats();
-    streams.delete(sid);
-    post({ type: 'stopped', sid });
+    // The thread is shared: whatever the stop throws must neither end it nor leave the stream on it.
+    try {
+      await sup?.stop(5000);
+      sendStats();
+    } catch (err) {
+      logger.error(`stream ${redactKey(init.streamKey)}: its stop failed: ${errMessage(err)}`);
+    } finally {
+      streams.delete(sid);
+      post({ type: 'stopped', sid });
+    }
   });
   sup?.start();
   pipeline.start();

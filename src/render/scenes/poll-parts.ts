@@ -63,26 +63,20 @@ export function drawBackground(ctx: SKRSContext2D, w: number, h: number, t: numb
   if (image) ctx.drawImage(image, 0, 0, w, h);
   else fillGradient(ctx, w, h, c0, c1);
   if (!effects) return;
-  ctx.fillStyle = theme.accent;
-  for (const s of slashes(w, t)) {
-    ctx.globalAlpha = s.alpha;
+  const slash = (x: number, width: number, alpha: number) => {
+    ctx.globalAlpha = alpha;
     ctx.beginPath();
-    ctx.moveTo(s.x, 0);
-    ctx.lineTo(s.x + s.width, 0);
-    ctx.lineTo(s.x + s.width - s.lean, h);
-    ctx.lineTo(s.x - s.lean, h);
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x + width, 0);
+    ctx.lineTo(x + width - w * 0.3, h);
+    ctx.lineTo(x - w * 0.3, h);
     ctx.closePath();
     ctx.fill();
-  }
+  };
+  ctx.fillStyle = theme.accent;
+  slash(w * (0.62 + 0.06 * Math.sin(t / 3100)), w * 0.18, 0.1);
+  slash(w * (0.9 + 0.05 * Math.sin(t / 4700 + 1)), w * 0.06, 0.08);
   ctx.globalAlpha = 1;
-}
-
-/** The background's two slashes at `t`: top-left corner x, width, how far the bottom sits left of the top, and opacity. */
-function slashes(w: number, t: number): Array<{ x: number; width: number; lean: number; alpha: number }> {
-  return [
-    { x: w * (0.62 + 0.06 * Math.sin(t / 3100)), width: w * 0.18, lean: w * 0.3, alpha: 0.1 },
-    { x: w * (0.9 + 0.05 * Math.sin(t / 4700 + 1)), width: w * 0.06, lean: w * 0.3, alpha: 0.08 },
-  ];
 }
 
 export interface OptionRow {
@@ -108,10 +102,9 @@ export interface RowsLayout {
  * light sweeping along it (an optional effect: not when `effects` is false). In the reveal,
  * `winners` glow and the others fade by `dim` (0..1).
  */
-/** Where a row's pieces go. */
-function rowsGeometry(n: number, L: RowsLayout) {
+export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t: number, reveal?: { winners: Set<string>; dim: number; pulse: number }, effects = true): void {
   const { u } = L;
-  const rowH = (L.bottom - L.top) / Math.max(1, n);
+  const rowH = (L.bottom - L.top) / Math.max(1, rows.length);
   const blockH = Math.min(rowH - 16 * u, 170 * u);
   const barH = Math.round(Math.min(64 * u, Math.max(22 * u, blockH * 0.4)));
   const font = Math.round(Math.min(38 * u, Math.max(24 * u, blockH * 0.24)));
@@ -120,23 +113,8 @@ function rowsGeometry(n: number, L: RowsLayout) {
   const trackW = L.x + L.width - trackX;
   const labelArea = blockH - barH - 10 * u;
   const maxLines = Math.max(1, Math.min(2, Math.floor(labelArea / (font * 1.2))));
-  /** Top of row i's block, and of its bar. */
-  const rowY = (i: number) => L.top + i * rowH + (rowH - blockH) / 2;
-  return { rowH, blockH, barH, font, keyW, trackX, trackW, labelArea, maxLines, rowY, barY: (i: number) => rowY(i) + blockH - barH };
-}
-
-/** The filled bar's width for a share (null: too small to draw), and the centre of the light running along it. */
-function barFill(share: number, trackW: number, barH: number): number | null {
-  const s = Math.min(1, Math.max(0, share));
-  return s > 0.001 ? Math.max(barH, trackW * s) : null;
-}
-const glossX = (t: number, i: number, trackX: number, fillW: number): number => trackX + ((((t / 2600 + i * 0.18) % 1.4) - 0.2) * fillW);
-
-export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t: number, reveal?: { winners: Set<string>; dim: number; pulse: number }, effects = true): void {
-  const { u } = L;
-  const { blockH, barH, font, keyW, trackX, trackW, labelArea, maxLines, rowY } = rowsGeometry(rows.length, L);
   rows.forEach((o, i) => {
-    const y = rowY(i);
+    const y = L.top + i * rowH + (rowH - blockH) / 2;
     const won = reveal?.winners.has(o.key);
     ctx.globalAlpha = reveal && !won ? 1 - 0.6 * reveal.dim : 1;
     if (won) {
@@ -181,14 +159,16 @@ export function drawRows(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, t
     ctx.fillStyle = 'rgba(255, 255, 255, 0.08)';
     roundRect(ctx, trackX, barY, trackW, barH, barH / 2);
     ctx.fill();
-    const fillW = barFill(o.share, trackW, barH);
-    if (fillW !== null) {
+    const share = Math.min(1, Math.max(0, o.share));
+    if (share > 0.001) {
+      const fillW = Math.max(barH, trackW * share);
       ctx.fillStyle = o.colour;
       roundRect(ctx, trackX, barY, fillW, barH, barH / 2);
       ctx.fill();
       if (!effects) return;
       // A soft light runs along the bar every few seconds, each bar a little after the last.
-      const sx = glossX(t, i, trackX, fillW);
+      const phase = ((t / 2600 + i * 0.18) % 1.4) - 0.2;
+      const sx = trackX + phase * fillW;
       const gloss = ctx.createLinearGradient(sx - 60 * u, 0, sx + 60 * u, 0);
       gloss.addColorStop(0, 'rgba(255,255,255,0)');
       gloss.addColorStop(0.5, 'rgba(255,255,255,0.28)');
