@@ -308,6 +308,19 @@ describe('poll scene', function () {
   });
 });
 
+/** The largest difference of any byte of `others` from `a`, and the pixels that differ by more than 3. */
+function compareTo(a: Buffer, others: Buffer[]): { max: number; differ: Set<number> } {
+  let max = 0;
+  const differ = new Set<number>();
+  for (const b of others)
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      max = Math.max(max, d);
+      if (d > 3) differ.add(i >> 2);
+    }
+  return { max, differ };
+}
+
 describe('poll scene: the vote panel drawn from its cache', () => {
   it('gives the pixels of a direct draw, at whole and fractional positions and sizes, and again from the cache', async () => {
     registerFonts();
@@ -329,18 +342,67 @@ describe('poll scene: the vote panel drawn from its cache', () => {
       drawVotePanel(canvases[1].getContext('2d'), qr, 'https://polls.example.com/vote', x, y, width, u);
       drawVotePanel(canvases[2].getContext('2d'), qr, 'https://polls.example.com/vote', x, y, width, u);
       const [a, ...others] = canvases.map((c) => c.data());
-      let max = 0;
-      const differ = new Set<number>();
-      for (const b of others)
-        for (let i = 0; i < a.length; i++) {
-          const d = Math.abs(a[i] - b[i]);
-          max = Math.max(max, d);
-          if (d > 3) differ.add(i >> 2);
-        }
+      const { max, differ } = compareTo(a, others);
       // The card's anti-aliased edge rounds a little differently (composited in one step or two),
       // and at a fractional offset a few pixels of its rounded corners by more (20 of them at 854×480).
       expect(max, `${w}x${h}`).to.be.at.most(24);
       expect(differ.size, `${w}x${h}: pixels that differ by more than 3`).to.be.below(48);
     }
+  });
+});
+
+describe('poll scene: the rows drawn over their still layer', () => {
+  it('gives the pixels of a direct draw, from the layer and again after the votes change, at whole and fractional sizes', async () => {
+    registerFonts();
+    const { drawRows } = await import('../src/render/scenes/poll-rows.js');
+    const rowsOf = (votes: number[]) =>
+      ['Ryu', 'Ken', 'A long option label that wraps onto a second line if it can'].map((label, i) => {
+        const total = votes.reduce((a, b) => a + b, 0);
+        return { key: 'ABC'[i], label, votes: votes[i], percent: Math.round((100 * votes[i]) / total), share: votes[i] / total, colour: ['#e63946', '#3a86ff', '#ffb703'][i] };
+      });
+    const t = 1_700_000_000_000;
+    for (const [w, h, L, reveal] of [
+      [1280, 720, { x: 48, width: 880, top: 250, bottom: 620, u: 1 }, undefined],
+      [854, 480, { x: 32.02, width: 587.3, top: 166.67, bottom: 413.4, u: 480 / 720 }, { winners: new Set(['B']), dim: 1, pulse: 0.3 }],
+    ] as const) {
+      for (const votes of [[5, 3, 1], [5, 4, 1]]) {
+        const rows = rowsOf(votes);
+        const canvases = [createCanvas(w, h), createCanvas(w, h), createCanvas(w, h)];
+        canvases.forEach((c, k) => {
+          const ctx = c.getContext('2d');
+          ctx.fillStyle = '#1c1330';
+          ctx.fillRect(0, 0, w, h);
+          // A direct draw, then the layer painted, then the layer reused.
+          drawRows(ctx, rows, L, t, reveal, true, k > 0);
+        });
+        const [a, ...others] = canvases.map((c) => c.data());
+        const { max, differ } = compareTo(a, others);
+        // Translucent fills composited in two steps round a little differently.
+        expect(max, `${w}x${h} ${votes}`).to.be.at.most(24);
+        expect(differ.size, `${w}x${h} ${votes}: pixels that differ by more than 3`).to.be.below(48);
+      }
+    }
+  });
+
+  it('shows the new counts when the votes change (the layer is painted again, not reused)', async () => {
+    registerFonts();
+    const { drawRows } = await import('../src/render/scenes/poll-rows.js');
+    const L = { x: 48, width: 880, top: 250, bottom: 620, u: 1 };
+    const row = (votes: number) => [{ key: 'A', label: 'Ryu', votes, percent: 100, share: 1, colour: '#e63946' }];
+    const draw = (votes: number, cached: boolean) => {
+      const c = createCanvas(1280, 720);
+      drawRows(c.getContext('2d'), row(votes), L, 0, undefined, false, cached);
+      return c.data();
+    };
+    // Pixels that differ by more than the rounding of a two-step composite.
+    const changed = (a: Buffer, b: Buffer) => {
+      let n = 0;
+      for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > 24) n += 1;
+      return n;
+    };
+    const seven = draw(7, true);
+    const eight = draw(8, true);
+    expect(changed(eight, draw(8, false)), 'the cached 8 against a direct 8').to.equal(0);
+    expect(changed(eight, seven), 'the cached 8 against the cached 7').to.be.above(20);
   });
 });

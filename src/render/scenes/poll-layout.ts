@@ -7,7 +7,8 @@ import type { FrameInfo } from '../scene.js';
 import { FONT_SANS } from '../fonts.js';
 import { wrap } from './draw-kit.js';
 import { pollPhase, type PollPhase } from './poll-phase.js';
-import { DEFAULT_THEME, type RowsLayout, type Theme } from './poll-parts.js';
+import { DEFAULT_THEME, type Theme } from './poll-parts.js';
+import type { RowsLayout } from './poll-rows.js';
 import type { PollSceneData, PollScenePoll } from './poll-types.js';
 
 export interface PollLayout {

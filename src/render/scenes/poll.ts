@@ -13,7 +13,8 @@ import { FONT_MONO, FONT_SANS } from '../fonts.js';
 import { fitText, roundRect, type QrMatrix } from './draw-kit.js';
 import { drainShare, headerState, layoutPoll, revealStyle, soonDots, type PollLayout } from './poll-layout.js';
 import type { PollSceneData, PollSceneInput, PollScenePoll } from './poll-types.js';
-import { DEFAULT_THEME, MUTED, drawBackground, drawConfetti, drawResultBanner, drawRows, type Theme } from './poll-parts.js';
+import { DEFAULT_THEME, MUTED, drawBackground, drawConfetti, drawResultBanner, type Theme } from './poll-parts.js';
+import { drawRows } from './poll-rows.js';
 import { drawVotePanel } from './poll-panel.js';
 
 export type { PollScenePoll, PollSceneShow, PollSceneInput, PollSceneData } from './poll-types.js';
