@@ -26,6 +26,8 @@ export const keys = {
 
   /** pub/sub channel (binary): encoded preview frames of one stream. */
   frames: (streamKey: string) => `sf:frames:${streamKey}`,
+  /** string (binary), TTL 3 s: the newest frame of the bus, what an SSE client that joins gets at once. */
+  lastFrame: (streamKey: string) => `sf:frames:last:${streamKey}`,
   /** string "1", TTL (streams/preview-watch.ts): a web node serves this stream's previews to someone (SSE, socket.io); absent: nobody watches, the worker previews at PREVIEW_IDLE_FPS. */
   previewWatched: (streamKey: string) => `sf:preview:watched:${streamKey}`,
   /** pub/sub channel (JSON): lifecycle events of all streams ({type, streamKey}). */

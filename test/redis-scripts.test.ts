@@ -88,22 +88,38 @@ describe('redis scripts (defineCommand)', function () {
   });
 
   it('stateClear: deletes the owner’s keys, keeps a failed hash for an hour, refuses another task', async () => {
-    const keys: [string, string, string, string] = [k('state'), k('stop'), k('active'), k('lease')];
+    const keys: [string, string, string, string, string] = [k('state'), k('stop'), k('active'), k('lease'), k('last')];
     await redis.hset(k('state'), 'task_id', 't1', 'active', 'true');
     await redis.set(k('stop'), 'true');
     await redis.set(k('lease'), 'w1');
+    await redis.set(k('last'), 'frame');
     await redis.sadd(k('active'), 'sk');
     expect(await s.stateClear(keys, ['t2', 'sk', '0', '100'])).to.equal(0);
-    expect(await redis.exists(k('state'))).to.equal(1);
+    expect(await redis.exists(k('state'), k('last'))).to.equal(2);
     expect(await s.stateClear(keys, ['t1', 'sk', '1', '123.5'])).to.equal(1);
     expect(await redis.hgetall(k('state'))).to.include({ active: 'false', health: 'failed', stopped_at: '123.5' });
     expect(await redis.ttl(k('state'))).to.be.within(3590, 3600);
-    expect(await redis.exists(k('stop'), k('lease'))).to.equal(0);
+    expect(await redis.exists(k('stop'), k('lease'), k('last'))).to.equal(0);
     expect(await redis.sismember(k('active'), 'sk')).to.equal(0);
     expect(await s.stateClear(keys, ['t1', 'sk', '0', '124'])).to.equal(1);
     expect(await redis.exists(k('state'))).to.equal(0);
     // No hash at all: nobody owns it, clearing succeeds.
     expect(await s.stateClear(keys, ['t9', 'sk', '0', '1'])).to.equal(1);
+  });
+
+  it('framePublish: keeps the newest frame with its TTL and publishes the same bytes', async () => {
+    const sub = redis.duplicate();
+    const got: Buffer[] = [];
+    await sub.subscribe(k('chan'));
+    sub.on('messageBuffer', (_c: Buffer, m: Buffer) => got.push(m));
+    const frame = Buffer.from([0, 1, 2, 255]);
+    expect(await s.framePublish([k('newest')], [frame, 3000, k('chan')])).to.equal(1);
+    expect((await redis.getBuffer(k('newest')))!.equals(frame)).to.equal(true);
+    expect(await redis.pttl(k('newest'))).to.be.within(2000, 3000);
+    const deadline = Date.now() + 10_000;
+    while (!got.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got[0]?.equals(frame)).to.equal(true);
+    await sub.quit();
   });
 
   it('pollInit / pollApply: counters created once, each voter counted once, -1 when lost', async () => {

@@ -53,6 +53,7 @@ describe('streams/feed (FeedHub)', function () {
     // Whatever a test left attached (with the old hub: ended but stalled clients) goes now.
     server.closeAllConnections();
     await waitFor(() => hub.stats().clients === 0, 5000, 10, 'no clients left');
+    await redis.del(keys.lastFrame(key)); // a test's newest frame is not the next one's
   });
 
   /** A client that sends its request and then never reads: its socket buffers fill. */
@@ -122,6 +123,27 @@ describe('streams/feed (FeedHub)', function () {
     hub.endStream(key, 'stopped');
     hub.endStream(key, 'stopped again');
     expect(await got).to.equal(`data: ${Buffer.from([0xff, 0xd8]).toString('base64')}\n\ndata: stream_stopped\n\n`);
+  });
+
+  it('a client that joins between two frames gets the newest at once, once, then the next ones', async () => {
+    const frame = (n: number) => Buffer.from([0xff, 0xd8, n]);
+    const sse = (n: number) => `data: ${frame(n).toString('base64')}\n\n`;
+    const t0 = Date.now();
+    await publishFrame(redis, key, { seq: 1, ts: t0, jpeg: frame(1) }); // nobody watches yet
+    let body = '';
+    const req = http.get(`http://127.0.0.1:${port}/feed`, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+    });
+    await waitFor(() => body.length > 0, 5000, 10, 'the newest frame on joining');
+    expect(body).to.equal(sse(1));
+    // The bus's own copy of that frame (published again here) is not sent twice; a newer one is.
+    await publishFrame(redis, key, { seq: 1, ts: t0, jpeg: frame(1) });
+    await publishFrame(redis, key, { seq: 2, ts: t0 + 100, jpeg: frame(2) });
+    await waitFor(() => body.length > sse(1).length, 5000, 10, 'the next frame');
+    expect(body).to.equal(sse(1) + sse(2));
+    expect(hub.clientStats(key)[0]?.sent).to.equal(2);
+    req.destroy();
   });
 
   it('closing the hub (web shutting down) tells its viewers to reconnect, never stream_stopped', async () => {

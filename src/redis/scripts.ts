@@ -18,10 +18,11 @@ export const SCRIPT_FILES = {
   leaseRelease: { file: 'lease-release.lua', keys: 1 },
   stateReserve: { file: 'state-reserve.lua', keys: 3 },
   stateUpdateIfOwner: { file: 'state-update-if-owner.lua', keys: 1 },
-  stateClear: { file: 'state-clear.lua', keys: 4 },
+  stateClear: { file: 'state-clear.lua', keys: 5 },
   pollInit: { file: 'poll-init.lua', keys: 3 },
   pollApply: { file: 'poll-apply.lua', keys: 2 },
   catchupPush: { file: 'catchup-push.lua', keys: 1 },
+  framePublish: { file: 'frame-publish.lua', keys: 1 },
   destAdd: { file: 'dest-add.lua', keys: 2 },
   destRemove: { file: 'dest-remove.lua', keys: 2 },
   clusterEnd: { file: 'cluster-end.lua', keys: 3, prelude: ['cluster-common.lua'] },
@@ -45,7 +46,7 @@ export interface ScriptSignatures {
   };
   stateUpdateIfOwner: { keys: [state: string]; args: [taskId: string, ...fieldValuePairs: string[]]; reply: 0 | 1 };
   stateClear: {
-    keys: [state: string, stopRequested: string, active: string, lease: string];
+    keys: [state: string, stopRequested: string, active: string, lease: string, lastFrame: string];
     args: [taskId: string, streamKey: string, keepFailed: '0' | '1', nowSeconds: string];
     reply: 0 | 1;
   };
@@ -54,6 +55,7 @@ export interface ScriptSignatures {
   destAdd: { keys: [state: string, destControl: string]; args: [streamKey: string, destJson: string, max: number]; reply: 1 | -1 | -2 | -3 };
   destRemove: { keys: [state: string, destControl: string]; args: [streamKey: string, id: string]; reply: 1 | -1 | -4 };
   catchupPush: { keys: [list: string]; args: [frame: Buffer | string, keep: number, ageMs: number, publishTo: string]; reply: 1 };
+  framePublish: { keys: [lastFrame: string]; args: [frame: Buffer, ttlMs: number, channel: string]; reply: number };
   clusterEnd: {
     keys: [streams: string, viewers: string, nodes: string];
     args: [nvPrefix: string, catchupPrefix: string, channel: string, streamKey: string, sid: string, reason: string];

@@ -3,9 +3,12 @@
 // lifecycle events.
 //   `sf:frames:{key}` (binary): a 16-byte header (magic, version, sequence, capture time) then
 //     the JPEG. One encoded buffer per frame, shared by every subscriber.
+//   `sf:frames:last:{key}` (binary, TTL): the same bytes of the newest frame, for an SSE client
+//     that joins between two frames (at the idle preview rate, a second apart).
 //   `sf:events` (JSON): lifecycle events of server-rendered streams ({type: 'ended', ...}).
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.js';
+import { defineScripts } from '../redis/scripts.js';
 import type { Subscriber, Unsubscribe } from '../redis/subscriber.js';
 
 const MAGIC = 0x5346; // "SF"
@@ -53,9 +56,18 @@ export function parseEvent(message: Buffer | string): StreamEvent | null {
   }
 }
 
-/** Publish one preview frame; resolves with the number of subscribers that got it. */
+/** How long the newest frame is kept: beyond the idle preview rate's second between frames. */
+export const LAST_FRAME_TTL_MS = 3000;
+
+/** Publish one preview frame and keep it as the newest (one round trip); resolves with the number of subscribers that got it. */
 export function publishFrame(redis: Redis, streamKey: string, frame: BusFrame): Promise<number> {
-  return redis.publish(keys.frames(streamKey), encodeFrame(frame));
+  return defineScripts(redis).framePublish([keys.lastFrame(streamKey)], [encodeFrame(frame), LAST_FRAME_TTL_MS, keys.frames(streamKey)]);
+}
+
+/** The newest frame of a stream (null: none in the last LAST_FRAME_TTL_MS, or Redis away). */
+export async function lastFrame(redis: Redis, streamKey: string): Promise<BusFrame | null> {
+  const raw = await redis.getBuffer(keys.lastFrame(streamKey)).catch(() => null);
+  return raw ? decodeFrame(raw) : null;
 }
 
 export async function publishEvent(redis: Redis, ev: StreamEvent): Promise<void> {

@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Subscriber } from '../redis/subscriber.js';
 import { log, redactKey } from '../logger.js';
-import { BusSubscription, type BusFrame, type EndedEvent } from './bus.js';
+import { BusSubscription, lastFrame, type BusFrame, type EndedEvent } from './bus.js';
 import { isActive } from './state.js';
 import { WatchMarker } from './preview-watch.js';
 
@@ -25,7 +25,11 @@ interface Client {
   sent: number;
   skipped: number;
   ping: NodeJS.Timeout;
+  /** Capture time of the newest frame it got on joining: the bus's copies of it (or older) are skipped. */
+  joinedAt?: number;
 }
+
+const sseChunk = (frame: BusFrame) => Buffer.from(`data: ${frame.jpeg.toString('base64')}\n\n`);
 
 export type FrameListener = (streamKey: string, frame: BusFrame) => void;
 export type EndedListener = (ev: EndedEvent) => void;
@@ -113,6 +117,13 @@ export class FeedHub {
     const client: Client = { res, sent: 0, skipped: 0, ping: setInterval(() => write(res, ': ping\n\n'), PING_MS) };
     set.add(client);
     res.on('close', () => this.remove(streamKey, client));
+    // A client that joins between two frames (a second apart at the idle preview rate) gets the
+    // newest at once rather than waiting for the next, unless the bus was faster.
+    const newest = await lastFrame(this.redis, streamKey);
+    if (newest && client.sent === 0 && set.has(client) && write(res, sseChunk(newest))) {
+      client.sent += 1;
+      client.joinedAt = newest.ts;
+    }
   }
 
   /** Close every SSE client of a stream with the parity message. Safe to call any number of times. */
@@ -143,8 +154,12 @@ export class FeedHub {
     for (const l of this.listeners) l(streamKey, frame);
     const set = this.clients.get(streamKey);
     if (!set?.size) return;
-    const chunk = Buffer.from(`data: ${frame.jpeg.toString('base64')}\n\n`);
+    const chunk = sseChunk(frame);
     for (const c of set) {
+      if (c.joinedAt !== undefined) {
+        if (frame.ts <= c.joinedAt) continue; // the frame it joined with, published a moment later
+        c.joinedAt = undefined;
+      }
       // Anything still queued in userland means the client is behind: skip rather than pile up.
       if (c.res.writableLength > 0) {
         c.skipped += 1;

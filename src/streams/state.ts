@@ -113,7 +113,7 @@ export async function clearState(
 ): Promise<boolean> {
   const done =
     (await defineScripts(redis).stateClear(
-      [keys.state(streamKey), keys.stopRequested(streamKey), keys.active(), keys.lease(streamKey)],
+      [keys.state(streamKey), keys.stopRequested(streamKey), keys.active(), keys.lease(streamKey), keys.lastFrame(streamKey)],
       [taskId, streamKey, opts.keepFailed ? '1' : '0', String(Date.now() / 1000)],
     )) === 1;
   await publishEvent(redis, { type: 'ended', streamKey, taskId, reason });
