@@ -1,5 +1,6 @@
 // The web role: HTTP server with the API, SSE feed and static pages, sharing Redis with every
 // other replica. Returns a handle whose close() runs the web part of the shutdown order.
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
@@ -100,6 +101,7 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
   logger.info(`web listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`);
   const exposure = exposureLine(config);
   logger[exposure.level](exposure.text);
+  warmRequestPaths();
 
   let closed = false;
   return {
@@ -125,6 +127,19 @@ export async function startWeb(config: Config, conns: RedisConnections, extras: 
       await serverClosed;
     },
   };
+}
+
+/**
+ * The first JSON body a process parses loads body-parser's text decoders (iconv-lite, ~15 ms of
+ * module loading): done at start-up rather than inside the first POST /stream/start (issue 14).
+ */
+function warmRequestPaths(): void {
+  try {
+    const fromBodyParser = createRequire(createRequire(import.meta.url).resolve('body-parser'));
+    (fromBodyParser('iconv-lite') as { getDecoder(enc: string): unknown }).getDecoder('utf-8');
+  } catch {
+    /* a layout without it: the first request loads it, as before */
+  }
 }
 
 export type WebHandle = Awaited<ReturnType<typeof startWeb>>;
