@@ -12,8 +12,11 @@ import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-serve
 import { spawnEntry, spawnWeb, spawnWorker, type Proc } from './helpers/proc.js';
 import { watchRtmp, type RtmpWatch } from './helpers/rtmp-watch.js';
 import { openSse } from '../scripts/lib/sse-client.js';
-import { DATABASE_URL, REDIS_URL, forgetRequestedStreams, sleep, testEnv, uniqueKey, waitFor } from './helpers/env.js';
+import { DATABASE_URL, REDIS_URL, forgetRequestedStreams, sleep, testConfig, testEnv, uniqueKey, waitFor } from './helpers/env.js';
 import { startStack } from './helpers/stack.js';
+import { migrate, openDatabase } from '../src/db/index.js';
+import { PgRequestedStreams } from '../src/streams/requested-pg.js';
+import { busyRenderThreads, endRenderThread } from '../src/render/thread-pool.js';
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -228,4 +231,56 @@ describe('the seed\'s own example (issue 9)', function () {
       await s.close();
     }
   });
+});
+
+describe('a render thread lost under a running stream (issue 14)', function () {
+  this.timeout(90_000);
+
+  // restartAfterLossMs: the worker enqueues the task again itself when the stream had run that long
+  // (0: always; there is no reconciler then, so nothing else could); otherwise (a crash loop) the
+  // reconciler's pass does, after its grace.
+  for (const [how, restartAfterLossMs, reconciler] of [
+    ['the worker enqueues it again at once', 0, false],
+    ['the reconciler starts it again (it crashed soon after its start)', 3_600_000, true],
+  ] as const)
+    it(`a stream whose render thread crashed: ${how}, the same task, never failed, previews flowing`, async () => {
+      const db = await openDatabase({ databaseUrl: DATABASE_URL, dataDir: '' });
+      await migrate(db.pool);
+      const config = testConfig({ RECONCILE_SECONDS: '1' });
+      const requested = new PgRequestedStreams(db.pool, config.QUEUE_PREFIX);
+      const s = await startStack({
+        env: { RECONCILE_SECONDS: '1' },
+        web: { requested: reconciler ? requested : undefined },
+        workerOptions: { requested: reconciler ? requested : undefined, restartAfterLossMs },
+      });
+      const key = uniqueKey('thread-lost');
+      try {
+        await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard' }).expect(201);
+        const live = await waitFor(async () => {
+          const h = await s.redis.hgetall(keys.state(key));
+          return h.health === 'live' ? h : null;
+        }, 20_000, 50, 'the stream live');
+        const [thread] = busyRenderThreads();
+        expect(thread, 'the stream\'s render thread').to.be.a('number');
+        await endRenderThread(thread);
+        // Started again on a new thread: the same task, never failed, and a viewer of the feed gets frames.
+        await waitFor(() => busyRenderThreads().some((t) => t !== thread), 30_000, 20, 'the stream on a new render thread');
+        const again = await s.redis.hgetall(keys.state(key));
+        expect(again.task_id).to.equal(live.task_id);
+        expect(again.health).to.not.equal('failed');
+        if (reconciler) expect(await requested.get(key), 'still requested').to.not.equal(null);
+        const feed = await openSse(`${s.url}/stream/feed?streamKey=${key}`);
+        try {
+          await feed.next(2, 15_000);
+        } finally {
+          feed.close();
+        }
+        await request(s.url).delete(`/api/stream?streamKey=${key}`).expect(200);
+        await waitFor(() => busyRenderThreads().length === 0, 15_000, 50, 'the stream off its thread');
+      } finally {
+        await s.close();
+        await forgetRequestedStreams();
+        await db.close();
+      }
+    });
 });

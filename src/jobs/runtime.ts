@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { keys } from '../keys.js';
 import type { RedisConnections, Subscriber, Unsubscribe } from '../redis/index.js';
-import { log, redactKey } from '../logger.js';
+import { errMessage, log, redactKey } from '../logger.js';
 import { JOBS } from './definitions.js';
 import { closeQueues, createQueues, jobSender, type Queues } from './producer.js';
 import { closeQueue } from '../queue.js';
@@ -31,7 +31,6 @@ import { writeBeat } from '../streams/worker-beats.js';
 import type { StartPayload } from '../streams/schema.js';
 
 const logger = log('STREAMING-TASK');
-
 export interface WorkerOptions {
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
@@ -40,6 +39,11 @@ export interface WorkerOptions {
   workerId?: string;
   /** The requested streams (PostgreSQL): the job forgets a stopped stream, the reconciler runs here too. */
   requested?: RequestedStreams;
+  /**
+   * A stream whose render thread crashed after running this long is enqueued again at once
+   * (default 60 s); sooner, it waits for the reconciler's pass, which paces a crash loop.
+   */
+  restartAfterLossMs?: number;
 }
 
 export class WorkerRuntime {
@@ -54,6 +58,8 @@ export class WorkerRuntime {
   private sender: JobSender | null = null;
   private reconciler: Reconciler | null = null;
   private readonly jobs = new Map<StreamJob, Promise<StartResult>>();
+  /** Tasks whose render thread crashed under them after a good run: enqueued again once bee-queue has finished them. */
+  private readonly restartNow = new Set<string>();
   private readonly controls = new Map<string, (reason: string) => void>();
   private readonly destControls = new Map<string, () => void>();
   private readonly timers: Array<() => void> = [];
@@ -150,8 +156,13 @@ export class WorkerRuntime {
       const streamJob = new StreamJob(ctx, payload);
       const run = streamJob.execute();
       this.jobs.set(streamJob, run);
+      const began = Date.now();
       try {
-        return await run;
+        const result = await run;
+        // A crashed render thread took the stream with it: started again at once (issue 14), not
+        // after the reconciler's grace, unless it crashed within a minute (a crash loop waits).
+        if (result.reason === 'render thread lost' && Date.now() - began >= (this.opts.restartAfterLossMs ?? 60_000)) this.restartNow.add(payload.taskId);
+        return result;
       } finally {
         this.jobs.delete(streamJob);
         this.active -= 1;
@@ -160,7 +171,16 @@ export class WorkerRuntime {
     // After bee-queue has finished a start job (its id free again): a handed-away task goes back to the queue.
     q.start.on('succeeded', (job) => {
       const p = JOBS.start.schema.safeParse(job.data);
-      if (p.success) void this.rebalancer.finished(p.data).catch(() => {});
+      if (!p.success) return;
+      if (this.restartNow.delete(p.data.taskId) && this.sender && !this.closed) {
+        const who = redactKey(p.data.streamKey);
+        this.sender
+          .requeue(p.data)
+          .then(() => logger.info(`stream ${who}: its render thread was lost, task ${p.data.taskId} enqueued again`))
+          .catch((err) => logger.warn(`could not enqueue stream ${who} again after its render thread was lost (the reconciler will): ${errMessage(err)}`));
+        return;
+      }
+      void this.rebalancer.finished(p.data).catch(() => {});
     });
     q.stop.process(4, async (job) => {
       observePickup(q.stop.name, job);

@@ -165,3 +165,8 @@ export async function endRenderThread(threadId: number): Promise<void> {
 export function renderThreadLoad(): number[] {
   return hosts.map((h) => h.streams.size);
 }
+
+/** The ids of the threads that run streams now (for tests: endRenderThread). */
+export function busyRenderThreads(): number[] {
+  return hosts.filter((h) => h.streams.size > 0).map((h) => h.worker.threadId);
+}
