@@ -3,7 +3,8 @@
 // threads: the main thread, the stream's render thread, V8's helpers) and each FFmpeg child (the
 // encoder, the copy output), read from /proc while one 1280×720 30 fps stream runs, plus the
 // RTMP server's when it is a process of its own (nginx). SCENE (poll, the default, with a live
-// 4-option poll and its QR code; or testcard), BENCH_SECONDS (20), RUNS (3: the median total).
+// 4-option poll and its QR code; or testcard), BENCH_SECONDS (20), RUNS (3: the median total),
+// WARMUP_SECONDS (6: how long the stream runs before the measurement).
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startService } from './lib/service.js';
@@ -13,6 +14,7 @@ import { fmt, percentile, printMachine } from './lib/stats.js';
 const SCENE = process.env.SCENE ?? 'poll';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const RUNS = Number(process.env.RUNS ?? 3);
+const WARMUP = Number(process.env.WARMUP_SECONDS ?? 6);
 const HZ = 100; // USER_HZ: /proc's clock ticks
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +52,7 @@ async function once(run: number): Promise<number> {
     }
     const r = await fetch(`${svc.web.url}/api/stream`, { method: 'POST', headers: svc.headers, body: JSON.stringify({ streamKey: `split${run}`, screenId: SCENE, fps: 5 }) });
     if (!r.ok) throw new Error(`start: ${r.status} ${await r.text()}`);
-    await sleep(6000); // past FFmpeg's start and the first keyframes
+    await sleep(WARMUP * 1000); // past FFmpeg's start and the first keyframes (and, longer, V8's tier-up of the per-frame code)
     const worker = svc.worker.child.pid!;
     const nginx = rtmp.pid ? [rtmp.pid] : [];
     const procs: Array<[string, number]> = [['web', svc.web.child.pid!], ['worker', worker], ...children(worker, 'ffmpeg').map((p): [string, number] => [fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('rawvideo') ? 'ffmpeg (encoder)' : 'ffmpeg (copy output)', p]), ...nginx.map((p): [string, number] => ['nginx (RTMP server)', p])];

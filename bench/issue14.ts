@@ -84,7 +84,7 @@ async function once_(run: number): Promise<Figures> {
   const cpu = bench('cpu-split', { SCENE: 'poll', RUNS: '1', BENCH_SECONDS: '20' });
   const broadcast = bench('broadcast', { SCENE: 'poll', PARTS: 'many', MAX_STREAMS: process.env.MAX_STREAMS ?? '8', BENCH_SECONDS: '30' });
   const mem = bench('memory', { STREAMS: '3' });
-  const lat = bench('control-latency', { RUNS: '20' });
+  const lat = bench('control-latency', { RUNS: '40' });
   const one = mem.match(/^\s+1\s+(\d+)\s+(\d+)\s/m);
   return {
     held: num(broadcast, /held at ≥ 29\.5 fps each: (\d+)/),

@@ -109,7 +109,7 @@ async function main() {
   const extra = rows.length > 2 ? (rows.at(-1)!.total - rows[1].total) / (rows.length - 2) : NaN;
   const alone = await encoderAlone();
   console.log(`FFmpeg alone (our encoder arguments, lavfi input): PSS ${fmt(alone.pss, 0)} MB, private ${fmt(alone.priv, 0)} MB: what each extra stream's encoder costs at least`);
-  console.log(`first stream: ${fmt(first.total, 0)} MB for web + worker + FFmpeg (goal ≤ 250); each extra stream: ${fmt(extra, 1)} MB (goal ≤ 40)`);
+  console.log(`first stream: web + worker ${fmt(first.web + first.worker, 0)} MB PSS (goal ≤ 250), ${fmt(first.total, 0)} MB with its FFmpeg processes; each extra stream: ${fmt(extra, 1)} MB (goal ≤ 40)`);
 }
 
 main().catch((err) => {
