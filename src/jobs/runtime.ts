@@ -31,6 +31,7 @@ import { writeBeat } from '../streams/worker-beats.js';
 import type { StartPayload } from '../streams/schema.js';
 
 const logger = log('STREAMING-TASK');
+
 export interface WorkerOptions {
   broadcast?: BroadcastFactory;
   sessions?: SessionRecorder;
