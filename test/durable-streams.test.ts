@@ -255,13 +255,15 @@ describe('a render thread lost under a running stream (issue 14)', function () {
       });
       const key = uniqueKey('thread-lost');
       try {
+        await waitFor(() => busyRenderThreads().length === 0, 15_000, 50, 'no stream of an earlier test on a render thread');
         await request(s.url).post('/api/stream').send({ streamKey: key, screenId: 'testcard' }).expect(201);
         const live = await waitFor(async () => {
           const h = await s.redis.hgetall(keys.state(key));
           return h.health === 'live' ? h : null;
         }, 20_000, 50, 'the stream live');
-        const [thread] = busyRenderThreads();
-        expect(thread, 'the stream\'s render thread').to.be.a('number');
+        const busy = busyRenderThreads();
+        expect(busy, 'one render thread runs the stream').to.have.length(1);
+        const thread = busy[0];
         await endRenderThread(thread);
         // Started again on a new thread: the same task, never failed, and a viewer of the feed gets frames.
         await waitFor(() => busyRenderThreads().some((t) => t !== thread), 30_000, 20, 'the stream on a new render thread');

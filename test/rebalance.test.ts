@@ -97,7 +97,9 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     await waitFor(async () => {
       const h = (await request(web.url).get('/api/health').expect(200)).body;
       return (h.workers.capacity.find((c: { id: string }) => c.id === a.workerId)?.shedLevel ?? 0) > 0;
-    }, 120_000, 500, 'A over its headroom (shedding) under the squeeze');
+    }, 120_000, 500, 'A over its headroom (shedding) under the squeeze').catch((err) => {
+      throw new Error(`${err.message}\nworker A:\n${a.output().split('\n').filter((l) => /shed|rebalanc|dropp|fps/.test(l)).slice(-20).join('\n')}\n${a.output().slice(-1500)}`);
+    });
     expect(a.output(), 'no handover without a worker with room').to.not.match(/rebalancing: worker/);
     const b = track(await spawnWorker(env, { built: true, cpus: '1' }));
     const joinedAt = Date.now();
