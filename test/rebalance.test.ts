@@ -18,7 +18,7 @@ import { startRtmpServer, type RtmpServerHandle } from '../src/render/rtmp-serve
 import { spawnWeb, spawnWorker, type Proc } from './helpers/proc.js';
 import { watchRtmp, type RtmpWatch } from './helpers/rtmp-watch.js';
 import { sample } from './helpers/metrics.js';
-import { REDIS_URL, forgetRequestedStreams, testEnv, uniqueKey, waitFor } from './helpers/env.js';
+import { REDIS_URL, forgetRequestedStreams, sleep, testEnv, uniqueKey, waitFor } from './helpers/env.js';
 
 const GRACE_S = 5;
 
@@ -31,16 +31,19 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
   const watches: RtmpWatch[] = [];
   const track = <P extends Proc>(p: P): P => (procs.push(p), p);
   const state = (key: string) => redis.hgetall(keys.state(key));
-  // stress-ng runs in a process group of its own: the group goes, hogs included.
-  const killStress = () => {
-    if (stress?.pid && stress.exitCode === null && !stress.signalCode) {
-      try {
-        process.kill(-stress.pid, 'SIGKILL');
-      } catch {
-        /* gone already */
-      }
-    }
+  // stress-ng stays in this session: Linux's autogroup scheduling gives a process that starts a
+  // session of its own (detached) half of the CPU against everything else, however many hogs it
+  // runs, and on a fast machine A then kept its frame rate under the squeeze and never shed. On
+  // SIGTERM it ends its hogs and reaps them; if it has not within 5 s, they are killed, then it.
+  const killStress = async () => {
+    const s = stress;
     stress = null;
+    if (!s?.pid || s.exitCode !== null || s.signalCode) return;
+    const exited = new Promise((r) => s.once('exit', r));
+    s.kill('SIGTERM');
+    if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return;
+    spawnSync('pkill', ['-KILL', '-P', String(s.pid)]);
+    s.kill('SIGKILL');
   };
 
   before(async function () {
@@ -50,13 +53,13 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     redis = new Redis(REDIS_URL);
   });
   afterEach(async () => {
-    killStress();
+    await killStress();
     watches.splice(0).forEach((w) => w.close());
     await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
     await forgetRequestedStreams();
   });
   after(async () => {
-    killStress();
+    await killStress();
     redis?.disconnect();
     await rtmp?.close();
   });
@@ -93,7 +96,7 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     await waitFor(() => out.onAir(), 30_000, 200, 'the newest stream on air');
 
     const squeezedAt = Date.now();
-    stress = spawn('stress-ng', ['--cpu', '8', '--taskset', '0', '--timeout', '180s', '--quiet'], { stdio: 'ignore', detached: true });
+    stress = spawn('stress-ng', ['--cpu', '8', '--taskset', '0', '--timeout', '180s', '--quiet'], { stdio: 'ignore' });
     await waitFor(async () => {
       const h = (await request(web.url).get('/api/health').expect(200)).body;
       return (h.workers.capacity.find((c: { id: string }) => c.id === a.workerId)?.shedLevel ?? 0) > 0;
@@ -134,7 +137,7 @@ describe('rebalancing: a worker over its headroom hands one stream to a worker w
     console.log(`      ${lines().length} handover(s); A shedding ${s1(joinedAt - squeezedAt)} after the squeeze began (B joined then), the first handover ${s1(stamp(lines()[0]) - joinedAt)} after B joined, the moved stream live on B ${s1(movedAt - stamp(lines()[0]))} after it`);
     console.log(a.output().split('\n').filter((l) => /load shed|rebalancing|handed away/.test(l)).map((l) => `        ${l.replace(/^\S+ \w+ \[[A-Z-]+\] /, '')}`).join('\n'));
 
-    killStress();
+    await killStress();
     for (const k of [first, newest]) await request(web.url).delete(`/api/stream?streamKey=${k}`).expect(200);
   });
 });
