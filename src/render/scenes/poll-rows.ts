@@ -96,26 +96,32 @@ function paintStill(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, g: Geo
   ctx.globalAlpha = 1;
 }
 
-// One layer per stream size and poll on air; a thread runs a few streams, so a few entries.
-const layers = new Map<string, { image: Canvas; x0: number; y0: number }>();
+// One layer per place (stream size and layout), painted again in place when the votes change: a
+// canvas per change would leave its native pixels to V8's next full GC, a few a second in a busy
+// poll. A thread runs a few streams, so a few places.
+const layers = new Map<string, { image: Canvas; x0: number; y0: number; content: string }>();
 
-/** The still part of the rows: from the layer when it was painted before with the same texts, place and fade. */
+/** The still part of the rows: from the layer when it was painted with the same texts and fade. */
 function drawStill(ctx: SKRSContext2D, rows: OptionRow[], L: RowsLayout, g: Geometry, reveal: RowsReveal | undefined, cached: boolean): void {
   // While the losers fade (the reveal's first 600 ms) every frame differs: drawn directly.
   if (!cached || (reveal && reveal.dim < 1)) return paintStill(ctx, rows, L, g, reveal);
-  const x0 = Math.floor(L.x);
-  const y0 = Math.floor(L.top);
-  const still = rows.map((o) => [o.key, o.label, o.votes, o.percent, o.colour, rowAlpha(o, reveal)]);
-  const key = JSON.stringify([L, still]);
-  let layer = layers.get(key);
+  const place = JSON.stringify(L);
+  let layer = layers.get(place);
   if (!layer) {
-    const image = createCanvas(Math.ceil(L.x + L.width) - x0 + 1, Math.ceil(L.bottom) - y0 + 1);
-    const lctx = image.getContext('2d');
-    lctx.translate(-x0, -y0);
-    paintStill(lctx, rows, L, g, reveal);
+    const x0 = Math.floor(L.x);
+    const y0 = Math.floor(L.top);
+    layer = { image: createCanvas(Math.ceil(L.x + L.width) - x0 + 1, Math.ceil(L.bottom) - y0 + 1), x0, y0, content: '' };
     if (layers.size >= 4) layers.delete(layers.keys().next().value!);
-    layer = { image, x0, y0 };
-    layers.set(key, layer);
+    layers.set(place, layer);
+  }
+  const content = JSON.stringify(rows.map((o) => [o.key, o.label, o.votes, o.percent, o.colour, rowAlpha(o, reveal)]));
+  if (layer.content !== content) {
+    const lctx = layer.image.getContext('2d');
+    lctx.setTransform(1, 0, 0, 1, 0, 0);
+    lctx.clearRect(0, 0, layer.image.width, layer.image.height);
+    lctx.translate(-layer.x0, -layer.y0);
+    paintStill(lctx, rows, L, g, reveal);
+    layer.content = content;
   }
   ctx.drawImage(layer.image, layer.x0, layer.y0);
 }
