@@ -114,7 +114,7 @@ export async function runWorker(config: Config, db: Database | null, conns: Redi
     logger.warn('DATABASE_URL is unset: this worker does not record stream sessions (the embedded database belongs to one process)');
   }
   // One render thread booted ahead of need: a start skips the thread's 300-500 ms boot; streams
-  // share threads, at most RENDER_THREADS of them (issue 14).
+  // have a thread each, or share at most RENDER_THREADS of them (issue 14).
   warmRenderThreads(1, [[config.WIDTH, config.HEIGHT], [config.PREVIEW_WIDTH, config.PREVIEW_HEIGHT]], config.RENDER_THREADS);
   const worker = new WorkerRuntime(config, conns, { broadcast: await createBroadcastFactory(config), sessions, requested });
   await worker.start();

@@ -1,14 +1,14 @@
-// The worker's render threads (issue 14). A thread runs several streams: a V8 isolate costs
-// ~29 MB and ~0.5 s to boot, a stream on a thread already running ~8 MB and nothing (bench/
-// thread-memory.ts). Streams are spread over at most `limit` threads (RENDER_THREADS, by default
-// one per core: a thread's JavaScript runs on one core, and a stream needs ~4 ms of it per
-// frame): a new stream takes an empty thread, else a new one while under the limit, else the
-// thread with the fewest streams. `warm` empty threads are kept booted ahead of need (unref'd:
+// The worker's render threads (issue 14). By default each stream has a thread of its own; with a
+// limit (RENDER_THREADS) streams share them. Sharing saves memory: a V8 isolate costs ~29 MB and
+// ~0.5 s to boot, a stream on a thread already running ~8 MB and nothing (bench/thread-memory.ts).
+// It costs frames: on 2 cores, a thread per stream held 6 poll streams at ≥ 29.5 fps against 4
+// with a thread per core, at ~8-10 against ~10-11 CPU-ms a frame (bench/broadcast.ts), since
+// streams on one thread wait for each other's frames. A new stream takes an empty thread, else
+// a new one while under the limit, else the thread with the fewest streams. `warm` empty threads are kept booted ahead of need (unref'd:
 // they never keep the process alive), each with every scene drawn once at the stream sizes, so
 // a start never waits for a thread's boot; an empty thread beyond those ends.
 // A thread that crashes takes its streams with it: each is told (gone), and its start job leaves
 // it requested for the reconciler to start again (ThreadedPipeline's onLost), as for a lost worker.
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
 
@@ -48,7 +48,7 @@ interface Host {
 }
 
 let warm = 0;
-let limit = Math.max(1, os.availableParallelism());
+let limit = Infinity;
 let sizes: Array<[number, number]> = [];
 const hosts: Host[] = [];
 let nextSid = 1;
@@ -99,11 +99,11 @@ function trim(): void {
 /**
  * Keep `n` empty render threads booted ahead of need (0: none), each with every scene drawn once
  * at `frameSizes` (the broadcast's and the preview's), and spread streams over at most
- * `maxThreads` threads (0: one per core).
+ * `maxThreads` threads (0: no limit, a thread per stream).
  */
 export function warmRenderThreads(n: number, frameSizes: Array<[number, number]> = [], maxThreads = 0): void {
   warm = Math.max(0, Math.floor(n));
-  limit = maxThreads > 0 ? Math.floor(maxThreads) : Math.max(1, os.availableParallelism());
+  limit = maxThreads > 0 ? Math.floor(maxThreads) : Infinity;
   sizes = frameSizes;
   while (empty().length < warm && hosts.length < Math.max(limit, warm)) boot();
   trim();
