@@ -4,11 +4,12 @@
 // It costs frames: on 2 cores, a thread per stream held 6 poll streams at ≥ 29.5 fps against 4
 // with a thread per core, at ~8-10 against ~10-11 CPU-ms a frame (bench/broadcast.ts), since
 // streams on one thread wait for each other's frames. A new stream takes an empty thread, else
-// a new one while under the limit, else the thread with the fewest streams. `warm` empty threads are kept booted ahead of need (unref'd:
-// they never keep the process alive), each with every scene drawn once at the stream sizes, so
-// a start never waits for a thread's boot; an empty thread beyond those ends.
+// a new one while under the limit, else the thread with the fewest streams. `warm` empty threads
+// are kept booted ahead of need (unref'd: they never keep the process alive), each with every
+// scene drawn once at the stream sizes, so a start never waits for a thread's boot; an empty
+// thread beyond those ends.
 // A thread that crashes takes its streams with it: each is told (gone), and its start job leaves
-// it requested for the reconciler to start again (ThreadedPipeline's onLost), as for a lost worker.
+// it requested (ThreadedPipeline's onLost); the worker enqueues it again (jobs/runtime.ts).
 import { Worker } from 'node:worker_threads';
 import type { FromThread, RenderThreadInit, ToStream, ToThread } from './thread-protocol.js';
 
