@@ -44,7 +44,7 @@ export const envSchema = z
     FFMPEG_PATH: z.string().optional(),
     /** auto: render threads convert RGBA → I420 with libyuv when native/yuv is built (issue 14); off: FFmpeg converts RGBA. */
     YUV_CONVERT: z.enum(['auto', 'off']).default('auto'),
-    /** Render threads a worker spreads its streams over (each runs several); 0 = one per core (issue 14). */
+    /** At most this many render threads per worker (streams share them); 0 = no limit, a thread per stream (issue 14). */
     RENDER_THREADS: int(0, 0, 256),
     /** Deprecated (issue 9): accepted and ignored; destination failures are retried while the stream is requested. */
     FFMPEG_MAX_FAILURES: int(5, 1, 1000),

@@ -15,7 +15,7 @@ const logger = log('STREAMING-TASK');
 
 /**
  * Why a stream stops; a stream that lost its lease or its hash leaves its state to the new owner.
- * `render thread lost`: its thread crashed (under several streams): it stays requested, and the
+ * `render thread lost`: its thread crashed (with every stream on it): it stays requested, and the
  * worker enqueues it again at once (the runtime), or the reconciler does if it crashed soon after its start.
  */
 export type StopReason = 'requested' | 'shutdown' | 'rebalance' | 'state removed' | 'replaced by another task' | 'lease lost' | 'failed' | 'render thread lost';

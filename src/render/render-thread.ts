@@ -1,9 +1,8 @@
 // Streams' render loops and their FFmpeg, in a thread of their own: scene → canvas → raw frames
 // → the one encoder → MPEG-TS → every output (fanout.ts), and JPEG previews handed to the start
 // job by transfer. The thread that owns the encoder feeds the outputs: no extra hop. The worker's
-// event loop stays free for Redis. A thread runs several streams (thread-pool.ts spreads them, a
-// thread per core): each stream is a `sid` in every message, and an extra stream costs its canvas
-// and its FFmpeg, not a V8 isolate of its own (issue 14).
+// event loop stays free for Redis. A thread may run several streams (thread-pool.ts: a thread
+// each by default, shared under RENDER_THREADS): each stream is a `sid` in every message (issue 14).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -101,7 +100,7 @@ function startStream(sid: number, init: RenderThreadInit): void {
     stopping = true;
     pipeline.stop();
     clearInterval(statsTimer);
-    // The thread is shared: whatever the stop throws must neither end it nor leave the stream on it.
+    // The thread may be shared: whatever the stop throws must neither end it nor leave the stream on it.
     try {
       await sup?.stop(5000);
       sendStats();

@@ -45,7 +45,7 @@ export interface ThreadCounters {
   previewSkipped: number;
 }
 
-/** Every message names its stream by `sid`: a render thread runs several streams (thread-pool.ts). */
+/** Every message names its stream by `sid`: a render thread may run several streams (thread-pool.ts). */
 export type FromThread =
   | { type: 'ready'; sid: number }
   | { type: 'preview'; sid: number; jpeg: ArrayBuffer; seq: number; ts: number }
