@@ -3,60 +3,24 @@
 // server; after each has settled it prints the RSS and PSS (shared pages split between the
 // processes that map them: what the machine really spends) of the web process, the worker, and
 // the worker's FFmpeg children, and what the last stream added. STREAMS (3), SETTLE_SECONDS (12).
-import fs from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { buildEncoderArgs } from '../src/render/ffmpeg/args.js';
 import { startService } from './lib/service.js';
 import { startBenchRtmp } from './lib/rtmp-server.js';
 import { fmt, printMachine } from './lib/stats.js';
+import { ffmpegPss, mem, smaps } from './lib/proc-mem.js';
 
 const STREAMS = Number(process.env.STREAMS ?? 3);
 const SETTLE = Number(process.env.SETTLE_SECONDS ?? 12) * 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** /proc/<pid>/smaps_rollup in MB by field (Rss, Pss, Private_Dirty, …); empty when the process is gone. */
-function smaps(pid: number): Record<string, number> {
-  try {
-    const out: Record<string, number> = {};
-    for (const m of fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').matchAll(/^(\w+):\s+(\d+) kB/gm)) out[m[1]] = Number(m[2]) / 1024;
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-/** RSS and PSS of one process (MB). */
-function mem(pid: number): { rss: number; pss: number } {
-  const m = smaps(pid);
-  return { rss: m.Rss ?? 0, pss: m.Pss ?? 0 };
-}
-
-function children(pid: number): Array<{ pid: number; args: string }> {
-  try {
-    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid=,args='], { encoding: 'utf8' })
-      .trim().split('\n').filter(Boolean)
-      .map((l) => { const m = /^\s*(\d+)\s+(.*)$/.exec(l)!; return { pid: Number(m[1]), args: m[2] }; });
-  } catch {
-    return [];
-  }
-}
 
 interface Row { streams: number; web: number; worker: number; encoders: number; outputs: number; total: number; rssTotal: number }
 
 function measure(streams: number, webPid: number, workerPid: number): Row {
   const w = mem(webPid);
   const k = mem(workerPid);
-  let enc = 0;
-  let out = 0;
-  let rss = w.rss + k.rss;
-  for (const c of children(workerPid).filter((c) => /ffmpeg/.test(c.args))) {
-    const m = mem(c.pid);
-    rss += m.rss;
-    // The encoder reads raw video from stdin; the copy outputs (-c copy) push it on.
-    if (/rawvideo/.test(c.args)) enc += m.pss;
-    else out += m.pss;
-  }
-  return { streams, web: w.pss, worker: k.pss, encoders: enc, outputs: out, total: w.pss + k.pss + enc + out, rssTotal: rss };
+  const f = ffmpegPss(workerPid);
+  return { streams, web: w.pss, worker: k.pss, encoders: f.encoders, outputs: f.outputs, total: w.pss + k.pss + f.encoders + f.outputs, rssTotal: w.rss + k.rss + f.rss };
 }
 
 /**
