@@ -92,10 +92,15 @@ async function main() {
       for (const streamKey of keys) {
         const ac = new AbortController();
         viewers.add(ac);
+        let frames = 0;
         fetch(`${svc.web.url}/stream/feed?streamKey=${streamKey}`, { signal: ac.signal })
-          .then(async (r) => { for await (const _ of r.body!) { /* frames */ } })
+          .then(async (r) => { for await (const chunk of r.body!) frames += (Buffer.from(chunk).toString('latin1').match(/^data: (?!stream_stopped)/gm) ?? []).length; })
           .catch((err) => { if (!ac.signal.aborted) count(`feed ${err.message}`); });
-        setTimeout(() => { ac.abort(); viewers.delete(ac); }, 15_000);
+        setTimeout(() => {
+          if (frames === 0) count('feed: no frame in 15 s');
+          ac.abort();
+          viewers.delete(ac);
+        }, 15_000);
       }
     };
     watch();
