@@ -41,6 +41,10 @@ function slope(x: number[], y: number[]): number {
 }
 
 async function main() {
+  // Settings that leave nothing to fit are refused now, not after the whole soak.
+  if (!(MINUTES * 60_000 - WARMUP >= 3 * SAMPLE && SAMPLE > 0 && VOTE_MS > 0 && ROTATE > 0)) {
+    throw new Error(`SOAK_MINUTES (${MINUTES}) must leave at least 3 samples of SAMPLE_SECONDS after WARMUP_MINUTES; intervals must be positive`);
+  }
   printMachine();
   const rtmp = await startBenchRtmp();
   const svc = await startService({ RTMP_URL: rtmp.base, WIDTH: '1280', HEIGHT: '720', BROADCAST_FPS: '30', LOG_LEVEL: 'warn', ADMISSION: 'off', SHED_LOAD: 'false', WORKER_CONCURRENCY: String(STREAMS + 1), PUBLIC_URL: 'https://polls.example.com' });
@@ -120,7 +124,6 @@ async function main() {
     timers.forEach(clearInterval);
     const statuses = await Promise.all(keys.map(async (k) => (await api(`/stream/status?streamKey=${k}`)).json() as Promise<{ health: string; frames: number; dropped: number; restarts: number }>));
     const after = samples.filter((s) => s.atMs >= WARMUP);
-    if (after.length < 3) throw new Error(`too few samples after the warm-up (${after.length}): raise SOAK_MINUTES`);
     const first = after[0];
     const last = after.at(-1)!;
     const growth = (of: Sample[], f: (s: Sample) => number) => slope(of.map((s) => s.atMs / 3_600_000), of.map(f));

@@ -21,7 +21,7 @@ export function mem(pid: number): { rss: number; pss: number } {
 }
 
 /** The children of `pid` with their command lines. */
-export function children(pid: number): Array<{ pid: number; args: string }> {
+function children(pid: number): Array<{ pid: number; args: string }> {
   try {
     return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid=,args='], { encoding: 'utf8' })
       .trim().split('\n').filter(Boolean)
