@@ -74,7 +74,12 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
     // -profile:v says; CABAC on is what makes the stream really Main.
     '-profile:v', 'main', '-coder', 'cabac', '-pix_fmt', 'yuv420p',
     '-b:v', s.videoBitrate, '-minrate', s.videoBitrate, '-maxrate', s.videoBitrate, '-bufsize', '1024k',
-    '-x264-params', 'nal-hrd=cbr',
+    // qpmin=16: on a scene this still (~1 % of the pixels change a frame) CBR otherwise spends its
+    // bits refining P-frames down to QP ~7 (56 dB PSNR), and x264 pays a quarter more CPU for it
+    // than at QP 16 (51.7 dB on average, keyframes 46-47 dB against 51-52: no difference to see).
+    // The bits left over go out as HRD filler, so the rate stays CBR. Busy pictures sit above
+    // QP 16 anyway (testsrc2: ~32), so this only trims the still ones (issue 14).
+    '-x264-params', 'nal-hrd=cbr:qpmin=16',
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
   ];
   const audio = [...(s.audioFile ? ['-af', loudnormFilter(s.loudnessLufs)] : []), '-c:a', 'aac', '-b:a', s.audioBitrate, '-ar', '44100', '-ac', '2'];
