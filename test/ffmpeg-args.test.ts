@@ -21,7 +21,7 @@ describe('buildEncoderArgs', () => {
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '2',
       '-profile:v', 'main', '-coder', 'cabac', '-pix_fmt', 'yuv420p',
       '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '1024k',
-      '-x264-params', 'nal-hrd=cbr:qpmin=12',
+      '-x264-params', 'nal-hrd=cbr:qpmin=16',
       '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
       '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
       '-map', '0:v', '-map', '1:a', '-shortest',

@@ -1,7 +1,8 @@
 // The poll scene: golden images of known states (compared pixel by pixel within a small
 // tolerance), the easing, its per-stream state, and data handed to a real render thread.
 // Regenerate the references after an intended change: UPDATE_GOLDEN=1 npx mocha test/poll-scene.test.ts
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,7 +180,33 @@ describe('poll scene', function () {
     }
   });
 
-  it('sheds its optional effects (issue 13): without them the same layout, no swaying slashes, no light on the bars, no confetti', async () => {
+  it('never holds still with nobody voting: no freeze of 1.5 s by FFmpeg freezedetect (-60 dB) over 2 minutes of its raw frames', async function () {
+    // No bar to light: only the drifting slashes, the clock and the countdown move. With the old
+    // swaying slashes this found 15 freezes (their turning points); on air at x264's QP floor the
+    // poll-broadcast test holds the encoded picture to d=2.
+    this.timeout(120_000);
+    registerFonts();
+    const [w, h, fps, seconds] = [640, 360, 30, 120];
+    const state = pollSceneState();
+    state.set({ poll: buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li'], endsAt: iso(T0 + 600_000) }), {}), show: { voteUrl: 'https://show.example.com/vote' } });
+    const canvas = createCanvas(w, h);
+    const ctx = canvas.getContext('2d');
+    const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-nostats', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${w}x${h}`, '-r', String(fps), '-i', 'pipe:0', '-vf', 'format=yuv420p,freezedetect=n=-60dB:d=1.5', '-f', 'null', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let log = '';
+    ffmpeg.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((resolve) => ffmpeg.on('close', resolve));
+    for (let i = 0; i < seconds * fps; i++) {
+      const t = T0 + (i * 1000) / fps;
+      drawPoll(ctx, frame({ width: w, height: h, frame: i, timeMs: t }), state.frame(t));
+      if (!ffmpeg.stdin.write(canvas.data())) await once(ffmpeg.stdin, 'drain');
+    }
+    ffmpeg.stdin.end();
+    expect(await exited, log.slice(-2000)).to.equal(0);
+    expect(log, 'frames went through the filter').to.match(/frame=\s*3600/);
+    expect(log.split('\n').filter((l) => l.includes('freeze_start'))).to.deep.equal([]);
+  });
+
+  it('sheds its optional effects (issue 13): without them the same layout, no drifting slashes, no light on the bars, no confetti', async () => {
     const poll = buildView(def({ labels: ['Ryu', 'Ken', 'Chun-Li', 'Akuma'], endsAt: new Date(T0 + 65_000).toISOString() }), { A: 1234, B: 987, C: 321, D: 45 });
     const on = renderInput({ poll }, frame({ effects: true }));
     const off = renderInput({ poll }, frame({ effects: false }));
@@ -264,7 +291,8 @@ describe('poll scene', function () {
   it('draws the data handed to a stream\'s render thread (setSceneData), before and after its start', async function () {
     this.timeout(30_000);
     const size = { width: 320, height: 180 };
-    const waiting = render({ poll: null, shown: [] }, frame(size));
+    // The waiting screen as drawn now (its background slashes drift with the clock).
+    const waiting = () => render({ poll: null, shown: [] }, frame({ ...size, timeMs: Date.now() }));
     let last: Buffer | null = null;
     const pipeline = new ThreadedPipeline({
       streamKey: 'scene-data-test',
@@ -280,7 +308,7 @@ describe('poll scene', function () {
     const differs = async (ratio: number) => {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        if (last && (await pixelDiff(last, waiting)).ratio > ratio) return;
+        if (last && (await pixelDiff(last, waiting())).ratio > ratio) return;
         expect(Date.now(), 'a preview that shows the poll').to.be.lessThan(deadline);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -288,7 +316,7 @@ describe('poll scene', function () {
     const same = async () => {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        if (last && (await pixelDiff(last, waiting)).ratio < 0.01) return;
+        if (last && (await pixelDiff(last, waiting())).ratio < 0.01) return;
         expect(Date.now(), 'a preview of the waiting screen').to.be.lessThan(deadline);
         await new Promise((r) => setTimeout(r, 50));
       }

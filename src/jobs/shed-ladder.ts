@@ -3,7 +3,7 @@
 // worker, and restored in reverse once the CPU is back. Pure: admission.ts applies the levels.
 //
 // The ladder: 0 full rate; 1 the previews at half their rate; 2 the scenes' optional effects off
-// as well (the poll's swaying background, the light along its bars, the confetti: ~1.2-2.3 ms of
+// as well (the poll's drifting background slashes, the light along its bars, the confetti: ~1.2-2.3 ms of
 // a 1280×720 frame's ~15-22 ms on the 2-core reference machine, bench/poll-scene.ts EFFECTS=off);
 // 3, 4, 5 the broadcast rendered at 5/6, 2/3, 1/2 of its rate (30 → 25 → 20 → 15 fps). The
 // broadcast keeps its declared rate for the platform: frames not rendered are the previous one

@@ -17,7 +17,7 @@ export interface FrameInfo {
   fps: number;
   /**
    * Optional effects (issue 13's shed ladder): false skips what only decorates and costs render
-   * time (the poll's swaying background, the light along its bars, the confetti). Absent: on.
+   * time (the poll's drifting background slashes, the light along its bars, the confetti). Absent: on.
    */
   effects?: boolean;
 }

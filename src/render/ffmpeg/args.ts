@@ -74,14 +74,14 @@ export function buildEncoderArgs(s: EncodeSettings): string[] {
     // -profile:v says; CABAC on is what makes the stream really Main.
     '-profile:v', 'main', '-coder', 'cabac', '-pix_fmt', 'yuv420p',
     '-b:v', s.videoBitrate, '-minrate', s.videoBitrate, '-maxrate', s.videoBitrate, '-bufsize', '1024k',
-    // qpmin=12: on a scene this still (~1 % of the pixels change a frame) CBR otherwise spends its
-    // bits refining P-frames down to QP ~7 (56 dB PSNR), and x264 pays ~14 % more CPU for it than
-    // at QP 12 (53.5-54 dB, keyframes ~48.5 against ~52: no difference to see side by side). The
-    // bits left over go out as HRD filler, so the rate stays CBR; busy pictures sit above QP 12
-    // anyway (testsrc2: ~32). Not higher: a poll nobody votes on barely moves (its raw frames hold
-    // still for 2 s at freezedetect's -60 dB), and from a floor of 14 the encoded picture does too
-    // (test/poll-broadcast.test.ts; issue 14).
-    '-x264-params', 'nal-hrd=cbr:qpmin=12',
+    // qpmin=16: on a scene this still (~1 % of the pixels change a frame) CBR otherwise spends its
+    // bits refining P-frames down to QP ~7 (56 dB PSNR), and x264 pays ~35 % more CPU for it than
+    // at QP 16 (keyframes ~46-47 dB against ~52: no difference to see side by side). The bits
+    // left over go out as HRD filler, so the rate stays CBR; busy pictures sit above QP 16 anyway
+    // (testsrc2: ~32). The floor needs a scene that really moves: with the poll's background
+    // swaying (still for 2 s near its turning points) a floor of 14 froze the picture on air by
+    // freezedetect's -60 dB; it drifts at a steady speed since (test/poll-broadcast.test.ts; issue 14).
+    '-x264-params', 'nal-hrd=cbr:qpmin=16',
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
   ];
   const audio = [...(s.audioFile ? ['-af', loudnormFilter(s.loudnessLufs)] : []), '-c:a', 'aac', '-b:a', s.audioBitrate, '-ar', '44100', '-ac', '2'];

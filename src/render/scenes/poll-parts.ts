@@ -53,7 +53,8 @@ function gradientImage(w: number, h: number, c0: string, c1: string): Canvas | n
 }
 
 /**
- * The gradient and two slashes of colour that sway slowly: the picture is never still. The
+ * The gradient and two slashes of colour drifting across it: the picture is never still, even
+ * with no bar to light (by freezedetect's -60 dB over 1.5 s, on air at x264's QP floor). The
  * slashes are an optional effect (`effects` false: the gradient alone): two translucent fills
  * across the frame, blended pixel by pixel.
  */
@@ -64,19 +65,28 @@ export function drawBackground(ctx: SKRSContext2D, w: number, h: number, t: numb
   if (image) ctx.drawImage(image, 0, 0, w, h);
   else fillGradient(ctx, w, h, c0, c1);
   if (!effects) return;
-  const slash = (x: number, width: number, alpha: number) => {
+  // Each slash drifts left to right at a steady speed (a fraction of the width a second, so every
+  // frame size looks alike) and repeats every frame width: as one copy leaves on the right the
+  // next comes in on the left, so every row always holds one of each, moving. No turning point
+  // where it would slow to a standstill, no moment with a slash off screen. A copy at x runs from
+  // (x, 0)-(x + width, 0) to 0.3 w further left at the bottom: visible for x in (-width, 1.3 w).
+  const slash = (width: number, speed: number, offset: number, alpha: number) => {
+    const x0 = (((offset + (t / 1000) * speed) % 1) + 1) % 1 * w;
     ctx.globalAlpha = alpha;
     ctx.beginPath();
-    ctx.moveTo(x, 0);
-    ctx.lineTo(x + width, 0);
-    ctx.lineTo(x + width - w * 0.3, h);
-    ctx.lineTo(x - w * 0.3, h);
-    ctx.closePath();
+    for (let x = x0 - w; x < 1.3 * w; x += w) {
+      if (x + width <= 0) continue;
+      ctx.moveTo(x, 0);
+      ctx.lineTo(x + width, 0);
+      ctx.lineTo(x + width - w * 0.3, h);
+      ctx.lineTo(x - w * 0.3, h);
+      ctx.closePath();
+    }
     ctx.fill();
   };
   ctx.fillStyle = theme.accent;
-  slash(w * (0.62 + 0.06 * Math.sin(t / 3100)), w * 0.18, 0.1);
-  slash(w * (0.9 + 0.05 * Math.sin(t / 4700 + 1)), w * 0.06, 0.08);
+  slash(w * 0.18, 0.025, 0.62, 0.1);
+  slash(w * 0.06, 0.017, 0.9, 0.08);
   ctx.globalAlpha = 1;
 }
 
