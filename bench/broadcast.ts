@@ -1,7 +1,7 @@
 // Broadcast figures: one 1280×720 30 fps stream for 60 s (delivered fps, drops, CPU, RSS), how many
 // such streams one machine holds at ≥ 29.5 fps each, and render-to-RTMP latency from a time code.
 // The worker runs as its own process (as in production); the RTMP server and readers run here.
-// BENCH_SECONDS, MAX_STREAMS, PARTS=one,many,latency and SCENE (testcard, or poll: a live 4-option
+// BENCH_SECONDS, MIN_STREAMS (2: the first count to try), MAX_STREAMS, PARTS=one,many,latency and SCENE (testcard, or poll: a live 4-option
 // poll is created through the API first, so the scene draws bars, countdown and the QR code) tune it.
 // CPU is the worker process and its FFmpeg children, read from /proc (CPU-seconds per second and
 // per frame: the figures to compare on a shared machine, more than fps).
@@ -18,6 +18,7 @@ import { openSse, type SseClient } from '../scripts/lib/sse-client.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const MAX_STREAMS = Number(process.env.MAX_STREAMS ?? 6);
+const MIN_STREAMS = Math.max(1, Number(process.env.MIN_STREAMS ?? 2));
 const PARTS = (process.env.PARTS ?? 'one,many,latency').split(',');
 const SCENE = process.env.SCENE ?? 'testcard';
 const PREVIEW_FPS = Number(process.env.PREVIEW_FPS ?? 5);
@@ -145,7 +146,7 @@ async function main() {
   }
   if (PARTS.includes('many')) {
     let held = 0;
-    for (let n = 2; n <= MAX_STREAMS; n++) {
+    for (let n = MIN_STREAMS; n <= MAX_STREAMS; n++) {
       const r = await measure(n, Math.min(20, SECONDS));
       const min = Math.min(...r.fps);
       console.log(`${n} streams: min ${fmt(min, 2)} fps, mean ${fmt(r.fps.reduce((a, b) => a + b, 0) / n, 2)} fps, dropped ${r.dropped.join('/')}, ${fmt(r.cpuPerSecond, 2)} CPU-s/s (${fmt(r.cpuMsPerFrame, 2)} CPU-ms/frame), worker RSS ${fmt(r.rssPeakMB)} MB`);

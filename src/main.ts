@@ -4,6 +4,7 @@
 // the build in dist/, or the source through tsx when src/ changed since): signals reach it
 // directly; the private servers run in their own process groups and are stopped last.
 import 'dotenv/config';
+import './render/allocator.js'; // before anything loads the canvas library
 import { config, type Config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
 import { canRunPrivateRedis, ensureRedis, RedisUnavailable } from './embedded/redis.js';

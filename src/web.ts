@@ -1,5 +1,6 @@
 // Entry point of the web role (API, SSE, socket.io, pages).
 import 'dotenv/config';
+import './render/allocator.js'; // before anything loads the canvas library
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
 import { connectRedis, openDb, runWeb } from './roles.js';

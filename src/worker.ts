@@ -1,5 +1,6 @@
 // Entry point of the worker role (start/stop/status jobs, render threads, FFmpeg).
 import 'dotenv/config';
+import './render/allocator.js'; // before anything loads the canvas library
 import { config } from './config.js';
 import { Shutdown, guardProcess } from './shutdown.js';
 import { connectRedis, openDb, runWorker } from './roles.js';

@@ -21,9 +21,10 @@ const port = parentPort!;
 const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 // Every frame allocates a 3.6 MB pixel buffer (canvas.data()). Left to V8's own pace, they pile
-// up and glibc hands each new one fresh pages, which costs ~10 ms of page faults per frame on a
-// VM. A young-generation GC after each frame frees the last one at once (~0.2 ms), so the next
-// allocation reuses its memory: data() falls from ~11 ms to ~1.5 ms at 1280×720.
+// up and each new one gets fresh pages, which costs ~10 ms of page faults per frame on a VM. A
+// young-generation GC after each frame frees the last one at once (~0.2 ms), so the next
+// allocation reuses its memory: data() falls from ~11 ms to ~1.5 ms at 1280×720 (as long as the
+// canvas library's allocator keeps it for the next frame: allocator.ts).
 v8.setFlagsFromString('--expose-gc');
 const minorGc = vm.runInNewContext('gc') as (opts?: { type: 'minor' | 'major' }) => void;
 
